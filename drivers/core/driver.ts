@@ -1,0 +1,137 @@
+/**
+ * The driver contract. A driver is a small object with a lifecycle and optional capabilities; its type
+ * is the intersection of what it offers. The core checks a capability before any I/O and answers
+ * PG_ERR_NOT_SUPPORTED when a driver lacks it.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import type { DriverHost } from './host.ts';
+import type { Tag, TagValue, TagValueData, Value } from './model.ts';
+
+export type DriverState = 'starting' | 'running' | 'degraded' | 'stopped' | 'failed';
+
+export interface DriverHealth {
+  state: DriverState;
+  message?: string;
+  /** Driver-specific facts for `health` (connection, units, poll timing). Never secrets. */
+  details?: Record<string, unknown>;
+}
+
+export interface Driver {
+  start(signal: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+  health(): DriverHealth;
+}
+
+/** The source's whole tag list is known in memory (configured or browsed); the core searches it. */
+export interface TagCatalog {
+  listTags(): readonly Tag[];
+}
+
+export interface TagQuery {
+  name?: string;
+  description?: string;
+  units?: string;
+  label?: string;
+  page: number;
+  pageSize: number;
+}
+
+/** The driver searches its own catalogue (a database table, a server's address space). */
+export interface TagSearch {
+  searchTags(query: TagQuery, signal: AbortSignal): Promise<{ tags: Tag[]; total: number }>;
+  getTags(idsOrNames: readonly string[], signal: AbortSignal): Promise<Tag[]>;
+}
+
+export interface SnapshotRead {
+  readSnapshot(tags: readonly Tag[], signal: AbortSignal): Promise<Value[]>;
+}
+
+export interface RawQuery {
+  start: number;
+  end: number;
+  maxValues: number;
+  /** `outside` adds the last sample before `start` and the first after `end`. */
+  boundary: 'inside' | 'outside';
+}
+
+export interface RawHistoryRead {
+  readRaw(tag: Tag, query: RawQuery, signal: AbortSignal): AsyncIterable<Value[]>;
+}
+
+export interface WriteRequest {
+  tag: Tag;
+  value: TagValueData;
+  /** Present for a history write; absent for a write to the live value. */
+  time?: number;
+}
+
+export type WriteResult = { ok: true } | { ok: false; code: string; message: string; statusCode?: number };
+
+export interface ValueWrite {
+  /** One result per request, in order; a failed value never fails the others. */
+  writeValues(requests: readonly WriteRequest[], signal: AbortSignal): Promise<WriteResult[]>;
+}
+
+/** Values the driver pushes through `host.update` (polled or subscribed); the core keeps history. */
+export interface PushesValues {
+  readonly pushesValues: true;
+  /** Whether the core should record pushed values in local history (no history of its own). */
+  readonly recordsLocally: boolean;
+}
+
+export type Capability = 'tagCatalog' | 'tagSearch' | 'snapshotRead' | 'rawHistoryRead' | 'valueWrite' | 'pushesValues';
+
+interface CapabilityMap {
+  tagCatalog: TagCatalog;
+  tagSearch: TagSearch;
+  snapshotRead: SnapshotRead;
+  rawHistoryRead: RawHistoryRead;
+  valueWrite: ValueWrite;
+  pushesValues: PushesValues;
+}
+
+const capabilityProbe: { [C in Capability]: (driver: object) => boolean } = {
+  tagCatalog: (d) => typeof (d as TagCatalog).listTags === 'function',
+  tagSearch: (d) => typeof (d as TagSearch).searchTags === 'function',
+  snapshotRead: (d) => typeof (d as SnapshotRead).readSnapshot === 'function',
+  rawHistoryRead: (d) => typeof (d as RawHistoryRead).readRaw === 'function',
+  valueWrite: (d) => typeof (d as ValueWrite).writeValues === 'function',
+  pushesValues: (d) => (d as PushesValues).pushesValues === true,
+};
+
+export function hasCapability<C extends Capability>(
+  driver: Driver,
+  capability: C,
+): driver is Driver & CapabilityMap[C] {
+  return capabilityProbe[capability](driver);
+}
+
+export function capabilitiesOf(driver: Driver): Capability[] {
+  return (Object.keys(capabilityProbe) as Capability[]).filter((c) => capabilityProbe[c](driver));
+}
+
+/** What a source's config holds for its driver; `settings` and `tags` are validated by the driver's schemas. */
+export interface SourceConfig<Settings = unknown, TagConfig = unknown> {
+  id: string;
+  driver: string;
+  enabled: boolean;
+  settings: Settings;
+  tags: TagConfig[];
+  poll?: unknown;
+}
+
+/** A driver as the gateway registers it: its schemas and a constructor. */
+export interface DriverFactory<Settings = unknown, TagConfig = unknown> {
+  name: string;
+  /** JSON Schema (TypeBox) of `settings`; published in the gateway config schema. */
+  settingsSchema: TSchema;
+  /** JSON Schema of one entry in `tags`. */
+  tagSchema: TSchema;
+  /** JSON Schema of `poll`, for drivers that poll. */
+  pollSchema?: TSchema;
+  /** Checks that the schema cannot express (cross-field rules); returns problems as path + reason. */
+  check?(config: SourceConfig<Settings, TagConfig>): { path: string; message: string }[];
+  create(config: SourceConfig<Settings, TagConfig>, host: DriverHost): Driver;
+}
+
+export type { TagValue };

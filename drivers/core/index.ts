@@ -1,0 +1,5 @@
+/** drivers/core: the driver contract, the tag and value model, typed errors. */
+export * from './driver.ts';
+export * from './errors.ts';
+export * from './host.ts';
+export * from './model.ts';
