@@ -3,3 +3,4 @@ export * from './driver.ts';
 export * from './errors.ts';
 export * from './host.ts';
 export * from './model.ts';
+export * from './schema.ts';

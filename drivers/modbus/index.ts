@@ -24,7 +24,7 @@ function check(config: SourceConfig<ModbusSettings, ModbusTagConfig>): { path: s
     if (names.has(tag.name)) problems.push({ path: `${at}/name`, message: `duplicate tag name ${tag.name}` });
     names.add(tag.name);
     const id = tag.id ?? tag.name;
-    if (ids.has(id)) problems.push({ path: `${at}/id`, message: `duplicate tag id ${id}` });
+    if (ids.has(id) && tag.id !== undefined) problems.push({ path: `${at}/id`, message: `duplicate tag id ${id}` });
     ids.add(id);
     if (tag.group !== undefined && tag.group !== 'default' && !(tag.group in groups)) {
       problems.push({ path: `${at}/group`, message: `no poll group ${tag.group} in poll.groups` });

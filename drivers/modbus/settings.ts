@@ -1,6 +1,6 @@
 /** The Modbus source's config: settings, tags and poll groups. Every option's doc line lands in the schema. */
 import { type Static, Type } from '@sinclair/typebox';
-import { SCALAR_TYPES } from '../core/index.ts';
+import { OneOf, type SCALAR_TYPES } from '../core/index.ts';
 
 const doc = (description: string) => ({ description });
 
@@ -8,19 +8,16 @@ export const ModbusSerialSettings = Type.Object(
   {
     path: Type.String({ minLength: 1, ...doc('Serial device, e.g. /dev/ttyUSB0 or COM3.') }),
     baudRate: Type.Integer({ minimum: 300, maximum: 921600, default: 9600, ...doc('Line speed in bit/s.') }),
-    parity: Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd')], {
-      default: 'none',
-      ...doc('Parity bit.'),
-    }),
-    dataBits: Type.Union([Type.Literal(7), Type.Literal(8)], { default: 8, ...doc('Data bits per character.') }),
-    stopBits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1, ...doc('Stop bits per character.') }),
+    parity: OneOf(['none', 'even', 'odd'], { default: 'none', ...doc('Parity bit.') }),
+    dataBits: OneOf([7, 8], { default: 8, ...doc('Data bits per character.') }),
+    stopBits: OneOf([1, 2], { default: 1, ...doc('Stop bits per character.') }),
   },
   { additionalProperties: false, ...doc('Serial line settings for transport rtu.') },
 );
 
 export const ModbusSettings = Type.Object(
   {
-    transport: Type.Union([Type.Literal('tcp'), Type.Literal('rtu'), Type.Literal('rtuOverTcp')], {
+    transport: OneOf(['tcp', 'rtu', 'rtuOverTcp'], {
       default: 'tcp',
       ...doc('tcp: Modbus TCP; rtu: RTU on a serial port; rtuOverTcp: RTU frames through a TCP gateway.'),
     }),
@@ -28,7 +25,7 @@ export const ModbusSettings = Type.Object(
     port: Type.Integer({ minimum: 1, maximum: 65535, default: 502, ...doc('TCP port (tcp, rtuOverTcp).') }),
     serial: Type.Optional(ModbusSerialSettings),
     unitId: Type.Integer({ minimum: 0, maximum: 255, default: 1, ...doc('Default unit (slave) id of the tags.') }),
-    addressBase: Type.Union([Type.Literal(0), Type.Literal(1)], {
+    addressBase: OneOf([0, 1], {
       default: 0,
       ...doc('0: tag addresses are protocol addresses; 1: the device manual counts from 1.'),
     }),
@@ -116,15 +113,12 @@ export const ModbusTagConfig = Type.Object(
       ...doc('table:address, or table:address.bit for one bit of a register (tables coil, discrete, input, holding).'),
     }),
     type: Type.Optional(
-      Type.Union(
-        MODBUS_TYPES.map((t) => Type.Literal(t)),
-        doc('Data type; bool for coils and discrete inputs and bits, uint16 for registers by default.'),
-      ),
+      OneOf(MODBUS_TYPES, doc('Data type; bool for coils and discrete inputs and bits, uint16 for registers by default.')),
     ),
-    wordOrder: Type.Union(
-      WORD_ORDERS.map((o) => Type.Literal(o)),
-      { default: 'ABCD', ...doc('Byte order of multi-register values: ABCD big-endian, CDAB word-swapped, …') },
-    ),
+    wordOrder: OneOf(WORD_ORDERS, {
+      default: 'ABCD',
+      ...doc('Byte order of multi-register values: ABCD big-endian, CDAB word-swapped, BADC byte-swapped, DCBA little-endian.'),
+    }),
     length: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 125, ...doc('Registers of a string tag (two characters each).') }),
     ),

@@ -1,0 +1,138 @@
+/**
+ * The typed operations (DESIGN.md, "Typed operations"): one schema per request, with its limits. They
+ * are validated here, by the gateway, whoever calls; the bridge validates them again on its side.
+ * Nothing else crosses into a source: no SQL, no script text, no driver-specific query.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { OneOf } from '../../drivers/core/index.ts';
+import { AGGREGATES } from '../query/aggregates.ts';
+
+const doc = (description: string) => ({ description });
+const TagRef = Type.String({ minLength: 1, maxLength: 256, ...doc('Tag id or name.') });
+const TagList = (max: number) => Type.Array(TagRef, { minItems: 1, maxItems: max, ...doc(`1 to ${max} tag ids or names.`) });
+const Time = Type.String({ minLength: 1, maxLength: 64, ...doc('ISO 8601 (UTC unless an offset is given) or relative: *, *-1h, *-7d.') });
+const Strict = { additionalProperties: false } as const;
+
+export const LIMITS = {
+  searchPageSize: 500,
+  getTags: 500,
+  snapshotTags: 100,
+  historyTags: 100,
+  maxValues: 1_000_000,
+  intervals: 10_000,
+  buckets: 100_000,
+  atTimes: 500,
+  subscribeTags: 1000,
+  writeValues: 10_000,
+  /** Samples the core reads to compute plot or processed results for one tag. */
+  aggregateSamples: 5_000_000,
+} as const;
+
+export const OPERATION_SCHEMAS = {
+  'tags.search': Type.Object(
+    {
+      name: Type.Optional(Type.String({ maxLength: 256, ...doc('Name pattern: * any run of characters, ? one character.') })),
+      description: Type.Optional(Type.String({ maxLength: 256, ...doc('Text the description contains (any case).') })),
+      units: Type.Optional(Type.String({ maxLength: 64, ...doc('Units, exactly.') })),
+      label: Type.Optional(Type.String({ maxLength: 64, ...doc('A label the tag carries.') })),
+      page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+      pageSize: Type.Integer({ minimum: 1, maximum: LIMITS.searchPageSize, default: 100 }),
+    },
+    Strict,
+  ),
+  'tags.get': Type.Object({ tags: TagList(LIMITS.getTags) }, Strict),
+  'values.snapshot': Type.Object({ tags: TagList(LIMITS.snapshotTags) }, Strict),
+  'values.raw': Type.Object(
+    {
+      tags: TagList(LIMITS.historyTags),
+      start: Time,
+      end: Time,
+      maxValues: Type.Integer({ minimum: 1, maximum: LIMITS.maxValues, default: 1000, ...doc('Per tag.') }),
+      boundary: OneOf(['inside', 'outside'], {
+        default: 'inside',
+        ...doc('outside adds the last value before start and the first after end.'),
+      }),
+    },
+    Strict,
+  ),
+  'values.plot': Type.Object(
+    {
+      tags: TagList(LIMITS.historyTags),
+      start: Time,
+      end: Time,
+      intervals: Type.Integer({ minimum: 1, maximum: LIMITS.intervals, ...doc('Buckets, usually the width in pixels.') }),
+    },
+    Strict,
+  ),
+  'values.processed': Type.Object(
+    {
+      tags: TagList(LIMITS.historyTags),
+      start: Time,
+      end: Time,
+      interval: Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d|w)$', ...doc('Bucket width: 500ms, 10s, 5m, 1h, 1d, 1w.') }),
+      functions: Type.Array(OneOf(AGGREGATES), { minItems: 1, maxItems: AGGREGATES.length, uniqueItems: true }),
+    },
+    Strict,
+  ),
+  'values.atTimes': Type.Object(
+    { tags: TagList(LIMITS.historyTags), times: Type.Array(Time, { minItems: 1, maxItems: LIMITS.atTimes }) },
+    Strict,
+  ),
+  'values.subscribe': Type.Object(
+    {
+      tags: TagList(LIMITS.subscribeTags),
+      publishInterval: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 1000, ...doc('Milliseconds between pushes.') }),
+    },
+    Strict,
+  ),
+  'values.write': Type.Object(
+    {
+      values: Type.Array(
+        Type.Object(
+          {
+            tag: TagRef,
+            value: Type.Union([
+              Type.Number(),
+              Type.Boolean(),
+              Type.String({ maxLength: 4096 }),
+              Type.Array(Type.Union([Type.Number(), Type.Boolean(), Type.String({ maxLength: 4096 })]), { maxItems: 2000 }),
+            ]),
+            time: Type.Optional(Time),
+          },
+          Strict,
+        ),
+        { minItems: 1, maxItems: LIMITS.writeValues },
+      ),
+    },
+    Strict,
+  ),
+  health: Type.Object({}, Strict),
+} satisfies Record<string, TSchema>;
+
+export type OperationName = keyof typeof OPERATION_SCHEMAS;
+export type OperationRequest<Op extends OperationName> = Static<(typeof OPERATION_SCHEMAS)[Op]>;
+export const OPERATION_NAMES = Object.keys(OPERATION_SCHEMAS) as OperationName[];
+
+/** Operations that read or change a source (all but health, which is about the gateway). */
+export const isOperationName = (name: string): name is OperationName => Object.hasOwn(OPERATION_SCHEMAS, name);
+
+/** Wire forms of the answers. Times are ISO 8601 UTC strings. */
+export interface WireValue {
+  time: string;
+  value: unknown;
+  status: 'good' | 'uncertain' | 'bad';
+  statusCode?: number;
+  error?: string;
+}
+export interface WireTagValue extends WireValue {
+  tag: string;
+}
+export interface TagHistory {
+  tag: string;
+  /** The aggregate, in values.processed answers (one entry per tag and function). */
+  function?: string;
+  values: WireValue[];
+  /** More values exist in the range than maxValues allowed. */
+  truncated?: boolean;
+  error?: { code: string; message: string };
+}

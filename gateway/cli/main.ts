@@ -1,0 +1,66 @@
+/** The `plantgate` command. */
+import { isPlantgateError } from '../../drivers/core/index.ts';
+import { ConfigError } from '../config/load.ts';
+import { VERSION } from '../version.ts';
+import { print, UsageError } from './args.ts';
+import { configCheckCommand } from './config-check-command.ts';
+import { demoCommand } from './demo-command.ts';
+import { gatewayCommand } from './gateway-command.ts';
+import { queryCommand } from './query-command.ts';
+import { simCommand } from './sim-command.ts';
+
+const HELP = `plantgate ${VERSION} — an edge gateway for plant data
+
+  plantgate gateway --config FILE            run the gateway
+  plantgate config check FILE                validate a gateway config
+  plantgate query --config FILE OPERATION [SOURCE] ['JSON']
+                                             run a typed operation on the running gateway
+  plantgate demo [--dir DIR] [--smoke]       simulated boiler house and a gateway, on loopback
+  plantgate sim modbus [--port N]            the simulated boiler house alone (Modbus TCP)
+  plantgate --version
+
+Operations: tags.search tags.get values.snapshot values.raw values.plot values.processed
+            values.atTimes values.subscribe values.write health`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'gateway':
+        return await gatewayCommand(rest);
+      case 'config':
+        if (rest[0] !== 'check') throw new UsageError('plantgate config check FILE');
+        return await configCheckCommand(rest.slice(1));
+      case 'query':
+        return await queryCommand(rest);
+      case 'demo':
+        return await demoCommand(rest);
+      case 'sim':
+        return await simCommand(rest);
+      case '--version':
+      case 'version':
+        print(VERSION);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        print(HELP);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`usage: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    const code = isPlantgateError(error) ? `${error.code}: ` : '';
+    process.stderr.write(`plantgate: ${code}${(error as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The gateway config schema, from the same TypeBox definitions the code validates with. The published
+ * file config/schema/gateway.schema.json is generated from `publishedGatewaySchema()`.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { OneOf } from '../../drivers/core/index.ts';
+import { DRIVERS } from '../sources/driver-registry.ts';
+
+const doc = (description: string) => ({ description });
+const ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
+
+export const GatewaySection = Type.Object(
+  {
+    id: Type.String({ pattern: ID_PATTERN, ...doc('Gateway id, as enrolled with the bridge (lower case, digits, - and _).') }),
+    dataDir: Type.String({ minLength: 1, ...doc('Folder for keys, local history and the local token; relative to this file.') }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConsoleSection = Type.Object(
+  {
+    port: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 7443,
+      ...doc('Port of the local API and console; always bound to 127.0.0.1.'),
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const HistorySection = Type.Object(
+  {
+    maxAgeDays: Type.Number({ minimum: 0.01, maximum: 36500, default: 30, ...doc('Local history older than this is deleted.') }),
+    maxSizeMB: Type.Integer({ minimum: 1, maximum: 1048576, default: 1024, ...doc('Oldest values are deleted past this size.') }),
+    heartbeatMs: Type.Integer({
+      minimum: 1000,
+      maximum: 86400000,
+      default: 600000,
+      ...doc('An unchanged value is still recorded this often, so reads can tell a steady value from a silent source.'),
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** Everything a source has, whatever its driver; `settings`, `tags` and `poll` are the driver's. */
+export const SourceBase = Type.Object(
+  {
+    id: Type.String({ pattern: ID_PATTERN, ...doc('Source id, unique in the gateway; used in API paths and role rules.') }),
+    driver: OneOf(
+      DRIVERS.map((d) => d.name),
+      doc('Driver that speaks to the source.'),
+    ),
+    description: Type.String({ default: '', maxLength: 1024, ...doc('What the source is.') }),
+    enabled: Type.Boolean({ default: true, ...doc('A disabled source is configured but not started.') }),
+    settings: Type.Object({}, { additionalProperties: true, default: {}, ...doc("The driver's connection settings.") }),
+    tags: Type.Array(Type.Object({}, { additionalProperties: true }), { default: [], ...doc('Configured tags.') }),
+    poll: Type.Optional(Type.Object({}, { additionalProperties: true, ...doc('Poll intervals, for drivers that poll.') })),
+  },
+  { additionalProperties: false },
+);
+
+export const GatewayConfigSchema = Type.Object(
+  {
+    gateway: GatewaySection,
+    console: ConsoleSection,
+    history: HistorySection,
+    sources: Type.Array(SourceBase, { default: [], ...doc('Data sources.') }),
+  },
+  { additionalProperties: false, $id: 'https://plantgate.dev/schema/gateway.schema.json' },
+);
+
+export interface SourceConfigEntry extends Static<typeof SourceBase> {}
+export interface GatewayConfig extends Omit<Static<typeof GatewayConfigSchema>, 'sources'> {
+  sources: SourceConfigEntry[];
+  /** Absolute path of the file the config came from. */
+  readonly file: string;
+}
+
+const driverSchemas = new Map<string, TSchema>();
+
+/** The per-driver schema of a source, checked after the shared part. */
+export function driverSourceSchema(driverName: string): TSchema {
+  const cached = driverSchemas.get(driverName);
+  if (cached) return cached;
+  const driver = DRIVERS.find((d) => d.name === driverName)!;
+  const schema = Type.Object(
+    {
+      settings: driver.settingsSchema,
+      tags: Type.Array(driver.tagSchema, { default: [] }),
+      ...(driver.pollSchema ? { poll: driver.pollSchema } : {}),
+    },
+    { additionalProperties: true },
+  );
+  driverSchemas.set(driverName, schema);
+  return schema;
+}
+
+/** The published schema: the shared part plus each driver's settings, tags and poll under `if driver = …`. */
+export function publishedGatewaySchema(): Record<string, unknown> {
+  const base = structuredClone(GatewayConfigSchema) as Record<string, any>;
+  const source = base.properties.sources.items;
+  source.allOf = DRIVERS.map((driver) => ({
+    if: { properties: { driver: { const: driver.name } }, required: ['driver'] },
+    then: {
+      properties: {
+        settings: driver.settingsSchema,
+        tags: { type: 'array', items: driver.tagSchema },
+        ...(driver.pollSchema ? { poll: driver.pollSchema } : {}),
+      },
+    },
+  }));
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...JSON.parse(JSON.stringify(base)) };
+}

@@ -1,0 +1,13 @@
+/** Operation names ↔ local API paths: `values.atTimes` is POST /api/v1/sources/{src}/values/at-times. */
+import type { OperationName } from '../api/operations.ts';
+
+export const OPERATION_PATHS: Record<Exclude<OperationName, 'health' | 'values.subscribe'>, string> = {
+  'tags.search': 'tags/search',
+  'tags.get': 'tags/get',
+  'values.snapshot': 'values/snapshot',
+  'values.raw': 'values/raw',
+  'values.plot': 'values/plot',
+  'values.processed': 'values/processed',
+  'values.atTimes': 'values/at-times',
+  'values.write': 'values/write',
+};

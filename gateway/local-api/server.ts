@@ -1,0 +1,114 @@
+/**
+ * The loopback API: the typed operations over HTTP on 127.0.0.1 only, for the CLI and the console. Every
+ * request needs the local token. Requests are validated by the query engine (the same check a request
+ * from the link gets), so routes carry no body schemas of their own.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from '../../drivers/core/index.ts';
+import type { CallContext } from '../api/call-context.ts';
+import type { OperationName } from '../api/operations.ts';
+import { httpStatusOf, isPlantgateError, toErrorBody } from '../errors.ts';
+import type { QueryEngine } from '../query/engine.ts';
+import type { SourceRegistry } from '../sources/registry.ts';
+import { OPERATION_PATHS } from './routes.ts';
+import { tokenMatches } from './token.ts';
+
+export interface LocalApiOptions {
+  port: number;
+  token: string;
+  engine: QueryEngine;
+  registry: SourceRegistry;
+  log: Logger;
+}
+
+function localContext(request: FastifyRequest): CallContext {
+  return { requestId: randomUUID(), origin: 'local', principal: { subject: 'local:token', groups: [] } };
+}
+
+/** Aborts the operation when the client goes away. */
+function requestSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('the client closed the connection'));
+  });
+  void request;
+  return controller.signal;
+}
+
+export async function startLocalApi(options: LocalApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const header = request.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    if (!presented || !tokenMatches(presented, options.token)) {
+      return reply.code(401).send({ error: { code: 'PG_ERR_UNAUTHENTICATED', message: 'the local token is required (Authorization: Bearer …)' } });
+    }
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    if (isPlantgateError(error)) {
+      return reply.code(httpStatusOf(error.code)).send(toErrorBody(error));
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: { code: 'PG_ERR_BAD_REQUEST', message: (error as Error).message } });
+    }
+    options.log.error('local API request failed', { error: (error as Error).message });
+    return reply.code(500).send(toErrorBody(error));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'PG_ERR_UNKNOWN_OPERATION', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+
+  app.get('/api/v1/health', (request) => options.engine.execute(localContext(request), 'health', undefined, {}));
+
+  app.get('/api/v1/sources', () => ({
+    sources: options.registry.list().map((s) => ({
+      id: s.id,
+      driver: s.config.driver,
+      description: s.config.description,
+      state: s.health().state,
+    })),
+  }));
+
+  for (const [operation, path] of Object.entries(OPERATION_PATHS)) {
+    app.post<{ Params: { source: string } }>(`/api/v1/sources/:source/${path}`, (request, reply) =>
+      options.engine.execute(
+        localContext(request),
+        operation as OperationName,
+        request.params.source,
+        request.body ?? {},
+        requestSignal(request, reply),
+      ),
+    );
+  }
+
+  // values.subscribe as server-sent events: `data: {"values":[…]}` for each push.
+  app.get<{ Params: { source: string }; Querystring: { tags?: string; publishInterval?: string } }>(
+    '/api/v1/sources/:source/values/stream',
+    async (request, reply) => {
+      const signal = requestSignal(request, reply);
+      const tags = (request.query.tags ?? '').split(',').filter(Boolean);
+      const publishInterval = request.query.publishInterval === undefined ? undefined : Number(request.query.publishInterval);
+      const stream = await options.engine.subscribe(
+        localContext(request),
+        request.params.source,
+        { tags, ...(publishInterval === undefined ? {} : { publishInterval }) },
+        signal,
+      );
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      try {
+        for await (const batch of stream) reply.raw.write(`data: ${JSON.stringify(batch)}\n\n`);
+      } finally {
+        reply.raw.end();
+      }
+    },
+  );
+
+  await app.listen({ host: '127.0.0.1', port: options.port });
+  return app;
+}

@@ -1,0 +1,110 @@
+/** The query engine: every typed operation, through one pipeline of interceptors. */
+import os from 'node:os';
+import type { CallContext } from '../api/call-context.ts';
+import type { OperationName, OperationRequest } from '../api/operations.ts';
+import { gatewayError } from '../errors.ts';
+import type { HistoryStore } from '../history/store.ts';
+import type { SourceRegistry } from '../sources/registry.ts';
+import { VERSION } from '../version.ts';
+import { type Call, compose, type Handler, type Interceptor, withTimeout, withValidation } from './pipeline.ts';
+import { readAtTimes, readPlot, readProcessed, readRaw, readSnapshot } from './read-handlers.ts';
+import { subscribe } from './subscription.ts';
+import { getTags, searchTags } from './tag-handlers.ts';
+import { writeValues } from './write-handler.ts';
+
+export interface EngineOptions {
+  gatewayId: string;
+  /** Time limit of one operation. */
+  timeoutMs: number;
+  /** Extra interceptors, outermost first (access checks, audit). */
+  interceptors?: Interceptor[];
+}
+
+export class QueryEngine {
+  private readonly registry: SourceRegistry;
+  private readonly history: HistoryStore;
+  private readonly options: EngineOptions;
+  private readonly startedAt = Date.now();
+  private readonly pipeline: Handler;
+
+  constructor(registry: SourceRegistry, history: HistoryStore, options: EngineOptions) {
+    this.registry = registry;
+    this.history = history;
+    this.options = options;
+    this.pipeline = compose((call) => this.dispatch(call), ...(options.interceptors ?? []), withValidation, withTimeout(options.timeoutMs));
+  }
+
+  /** Runs one operation for a caller; throws a PlantgateError with a catalogue code when it cannot. */
+  execute(ctx: CallContext, operation: OperationName, sourceId: string | undefined, request: unknown, signal = new AbortController().signal): Promise<unknown> {
+    return this.pipeline({ ctx, operation, ...(sourceId === undefined ? {} : { sourceId }), request, signal });
+  }
+
+  /** values.subscribe: validated like every operation, then a stream of changes until `signal` aborts. */
+  async subscribe(ctx: CallContext, sourceId: string, request: unknown, signal: AbortSignal): Promise<AsyncGenerator<unknown>> {
+    // The pipeline validates (and later authorises and audits) the call; the stream itself runs outside
+    // its time limit, for as long as the subscriber stays.
+    const validated = (await compose(async (call) => call.request, ...(this.options.interceptors ?? []), withValidation)({
+      ctx,
+      operation: 'values.subscribe',
+      sourceId,
+      request,
+      signal,
+    })) as OperationRequest<'values.subscribe'>;
+    return subscribe(this.registry.get(sourceId), validated, signal);
+  }
+
+  health() {
+    const memory = process.memoryUsage();
+    return {
+      gateway: {
+        id: this.options.gatewayId,
+        version: VERSION,
+        startedAt: new Date(this.startedAt).toISOString(),
+        uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+        rssMB: Math.round(memory.rss / 1048576),
+        historyMB: Math.round(this.history.sizeBytes() / 1048576),
+      },
+      machine: {
+        hostname: os.hostname(),
+        platform: os.platform(),
+        arch: os.arch(),
+        cpus: os.cpus().length,
+        loadAverage: os.loadavg(),
+        memoryTotalMB: Math.round(os.totalmem() / 1048576),
+        memoryFreeMB: Math.round(os.freemem() / 1048576),
+        uptimeS: Math.round(os.uptime()),
+      },
+      sources: this.registry.health(),
+    };
+  }
+
+  private async dispatch(call: Call): Promise<unknown> {
+    if (call.operation === 'health') return this.health();
+    if (call.sourceId === undefined) throw gatewayError('PG_ERR_BAD_REQUEST', `${call.operation} needs a source`);
+    const source = this.registry.get(call.sourceId);
+    const env = { source, history: this.history, signal: call.signal, now: Date.now() };
+    const request = call.request as never;
+    switch (call.operation) {
+      case 'tags.search':
+        return searchTags(source, request, call.signal);
+      case 'tags.get':
+        return getTags(source, request, call.signal);
+      case 'values.snapshot':
+        return readSnapshot(env, request);
+      case 'values.raw':
+        return readRaw(env, request);
+      case 'values.plot':
+        return readPlot(env, request);
+      case 'values.processed':
+        return readProcessed(env, request);
+      case 'values.atTimes':
+        return readAtTimes(env, request);
+      case 'values.write':
+        return writeValues(source, request, call.signal, env.now);
+      case 'values.subscribe':
+        throw gatewayError('PG_ERR_BAD_REQUEST', 'values.subscribe streams: use subscribe()');
+      default:
+        throw gatewayError('PG_ERR_UNKNOWN_OPERATION', `no operation ${call.operation satisfies never}`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Operations as composable calls: a handler takes a call and answers; interceptors wrap handlers for the
+ * work every operation shares (validation, time limits; access checks and audit wrap here too), so no
+ * handler repeats it.
+ */
+import { abortedError, isPlantgateError } from '../../drivers/core/index.ts';
+import type { CallContext } from '../api/call-context.ts';
+import { OPERATION_SCHEMAS, type OperationName } from '../api/operations.ts';
+import { readablePath, validate } from '../config/validator.ts';
+import { gatewayError } from '../errors.ts';
+
+export interface Call {
+  ctx: CallContext;
+  operation: OperationName;
+  /** Absent for gateway-wide operations (health). */
+  sourceId?: string;
+  request: unknown;
+  signal: AbortSignal;
+}
+
+export type Handler = (call: Call) => Promise<unknown>;
+export type Interceptor = (next: Handler) => Handler;
+
+export function compose(handler: Handler, ...interceptors: Interceptor[]): Handler {
+  return interceptors.reduceRight((next, wrap) => wrap(next), handler);
+}
+
+/** Refuses a request that breaks its operation's schema, naming the first bad path; fills defaults. */
+export const withValidation: Interceptor = (next) => async (call) => {
+  const request = call.request === undefined || call.request === null ? {} : structuredClone(call.request);
+  const problems = validate(OPERATION_SCHEMAS[call.operation], request);
+  if (problems.length) {
+    const first = problems[0]!;
+    const limit = /must NOT have (more|fewer) than|must be <=|must be >=/.test(first.message);
+    const where = readablePath(first.pointer) || 'request';
+    throw gatewayError(limit ? 'PG_ERR_LIMIT_EXCEEDED' : 'PG_ERR_BAD_REQUEST', `${call.operation}: ${where} ${first.message}`, {
+      problems: problems.slice(0, 10).map((p) => ({ path: readablePath(p.pointer), message: p.message })),
+    });
+  }
+  return next({ ...call, request });
+};
+
+/** Cancels an operation that runs past `ms` and answers PG_ERR_TIMEOUT. */
+export const withTimeout =
+  (ms: number): Interceptor =>
+  (next) =>
+  async (call) => {
+    const timeout = AbortSignal.timeout(ms);
+    const signal = AbortSignal.any([call.signal, timeout]);
+    try {
+      return await next({ ...call, signal });
+    } catch (error) {
+      if (timeout.aborted && (!isPlantgateError(error) || error.code === 'PG_ERR_ABORTED')) {
+        throw gatewayError('PG_ERR_TIMEOUT', `${call.operation} did not finish within ${ms} ms`);
+      }
+      if (call.signal.aborted && !isPlantgateError(error)) throw abortedError(call.signal);
+      throw error;
+    }
+  };

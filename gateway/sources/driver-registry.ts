@@ -1,0 +1,9 @@
+/** The drivers this gateway build carries. A source's `driver` names one of them. */
+import type { DriverFactory } from '../../drivers/core/index.ts';
+import { modbusDriver } from '../../drivers/modbus/index.ts';
+
+export const DRIVERS: readonly DriverFactory[] = [modbusDriver as DriverFactory];
+
+export function findDriver(name: string): DriverFactory | undefined {
+  return DRIVERS.find((d) => d.name === name);
+}

@@ -1,0 +1,158 @@
+/**
+ * One data source: its driver, its state, and where its values go. Each source starts, stops and fails
+ * on its own; a source that fails to start is retried with back-off and never stops the others.
+ */
+import path from 'node:path';
+import {
+  capabilitiesOf,
+  type Driver,
+  type DriverFactory,
+  type DriverHost,
+  hasCapability,
+  type Logger,
+  type Tag,
+  type TagValue,
+} from '../../drivers/core/index.ts';
+import type { SourceConfigEntry } from '../config/schema.ts';
+import type { HistoryStore } from '../history/store.ts';
+
+export type SourceState = 'disabled' | 'starting' | 'running' | 'degraded' | 'failed' | 'stopped';
+export type ValuesListener = (values: readonly TagValue[]) => void;
+
+export interface SourceDeps {
+  history: HistoryStore;
+  log: Logger;
+  dataDir: string;
+}
+
+export interface SourceHealth {
+  id: string;
+  driver: string;
+  state: SourceState;
+  message?: string;
+  capabilities: string[];
+  tags: number;
+  details?: Record<string, unknown>;
+}
+
+export class Source {
+  readonly id: string;
+  readonly config: SourceConfigEntry;
+  private readonly factory: DriverFactory;
+  private readonly deps: SourceDeps;
+  private readonly listeners = new Set<ValuesListener>();
+  private driverInstance: Driver | undefined;
+  private tagIndex = new Map<string, Tag>();
+  private state: SourceState;
+  private lastError: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private abort = new AbortController();
+
+  constructor(config: SourceConfigEntry, factory: DriverFactory, deps: SourceDeps) {
+    this.id = config.id;
+    this.config = config;
+    this.factory = factory;
+    this.deps = deps;
+    this.state = config.enabled ? 'stopped' : 'disabled';
+  }
+
+  /** The running driver; undefined while the source is disabled, starting or failed. */
+  get driver(): Driver | undefined {
+    return this.state === 'running' || this.state === 'degraded' ? this.driverInstance : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (!this.config.enabled) return;
+    this.abort = new AbortController();
+    this.state = 'starting';
+    try {
+      const driver = this.factory.create(this.config as never, this.host());
+      this.driverInstance = driver;
+      this.tagIndex = new Map();
+      if (hasCapability(driver, 'tagCatalog')) {
+        for (const tag of driver.listTags()) {
+          this.tagIndex.set(tag.id, tag);
+          if (!this.tagIndex.has(tag.name)) this.tagIndex.set(tag.name, tag);
+        }
+      }
+      await driver.start(this.abort.signal);
+      this.state = 'running';
+      this.failures = 0;
+      this.lastError = undefined;
+    } catch (error) {
+      this.state = 'failed';
+      this.lastError = (error as Error).message;
+      this.failures++;
+      const delay = Math.min(60_000, 1000 * 2 ** Math.min(this.failures - 1, 6));
+      this.deps.log.error('source failed to start', { source: this.id, error: this.lastError, retryInMs: delay });
+      await this.driverInstance?.stop().catch(() => undefined);
+      this.driverInstance = undefined;
+      if (!this.abort.signal.aborted) {
+        this.retryTimer = setTimeout(() => void this.start(), delay);
+        this.retryTimer.unref();
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort(new Error('the source is stopping'));
+    clearTimeout(this.retryTimer);
+    const driver = this.driverInstance;
+    this.driverInstance = undefined;
+    if (driver) await driver.stop();
+    if (this.config.enabled) this.state = 'stopped';
+  }
+
+  onValues(listener: ValuesListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A configured or browsed tag by id or name (drivers with a tag catalogue). */
+  findTag(ref: string): Tag | undefined {
+    return this.tagIndex.get(ref);
+  }
+
+  health(): SourceHealth {
+    const driverHealth = this.driverInstance?.health();
+    let state = this.state;
+    if (state === 'running' && driverHealth?.state === 'degraded') state = 'degraded';
+    const message = this.lastError ?? driverHealth?.message;
+    return {
+      id: this.id,
+      driver: this.config.driver,
+      state,
+      ...(message ? { message } : {}),
+      capabilities: this.driverInstance ? capabilitiesOf(this.driverInstance) : [],
+      tags: this.config.tags.length,
+      ...(driverHealth?.details ? { details: driverHealth.details } : {}),
+    };
+  }
+
+  private host(): DriverHost {
+    const log = this.deps.log;
+    const sourceLog: Logger = {
+      debug: (m, f) => log.debug(m, { source: this.id, ...f }),
+      info: (m, f) => log.info(m, { source: this.id, ...f }),
+      warn: (m, f) => log.warn(m, { source: this.id, ...f }),
+      error: (m, f) => log.error(m, { source: this.id, ...f }),
+    };
+    return {
+      update: (values) => {
+        const driver = this.driverInstance;
+        if (driver && hasCapability(driver, 'pushesValues') && driver.recordsLocally) {
+          try {
+            this.deps.history.record(this.id, values);
+          } catch (error) {
+            sourceLog.error('local history write failed', { error: (error as Error).message });
+          }
+        }
+        for (const listener of this.listeners) listener(values);
+      },
+      log: sourceLog,
+      metric: () => undefined,
+      dataDir: path.join(this.deps.dataDir, 'sources', this.id),
+    };
+  }
+}
