@@ -157,7 +157,9 @@ export class ModbusConnection {
           stopBits: serial.stopBits,
         });
       } else if (s.transport === 'rtuOverTcp') {
-        await client.connectTcpRTUBuffered(s.host!, { port: s.port });
+        // modbus-serial's "telnet" port sends raw RTU frames (with CRC) over a TCP socket, as a serial
+        // device server in transparent mode expects; its "TcpRTUBuffered" port speaks MBAP instead.
+        await client.connectTelnet(s.host!, { port: s.port });
       } else {
         await client.connectTCP(s.host!, { port: s.port });
       }

@@ -104,7 +104,7 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     return this.tags;
   }
 
-  async start(): Promise<void> {
+  async start(_signal: AbortSignal): Promise<void> {
     this.abort = new AbortController();
     this.state = 'starting';
     for (const group of this.groups) this.schedule(group, 0);

@@ -54,7 +54,7 @@ export async function* subscribe(
       const batch: WireTagValue[] = [];
       for (const [id, v] of pending) {
         lastSent.set(id, keyOf(v));
-        for (const ref of refsById.get(id)!) batch.push({ ...toWire(v), tag: ref });
+        for (const ref of refsById.get(id)!) batch.push({ tag: ref, ...toWire(v) });
       }
       pending.clear();
       yield { values: batch };

@@ -1,0 +1,134 @@
+/**
+ * The conformance suite: the same scenarios for every driver, each run against its real peer. A driver
+ * test file calls `describeDriverConformance` with a setup that starts the peer and a started driver
+ * and says which values the peer serves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capabilitiesOf, type Driver, hasCapability } from './driver.ts';
+import type { Tag, TagValueData } from './model.ts';
+import type { RecordingHost } from './testing.ts';
+
+export interface ConformanceFixture {
+  driver: Driver;
+  host: RecordingHost;
+  /** Tags (by id) whose value the peer serves, and that value. */
+  served: { tag: string; value: TagValueData }[];
+  /** Writable tags and a new value for each, different from what is served. */
+  writes: { tag: string; value: TagValueData }[];
+  /** A writable tag and a value its type cannot hold. */
+  badWrite: { tag: string; value: TagValueData };
+  /** A tag configured at a point the peer does not have: its value must be bad with a protocol code. */
+  missing: string;
+  /** A tag that is not writable. */
+  readOnly: string;
+  teardown(): Promise<void>;
+}
+
+const near = (actual: unknown, expected: TagValueData) => {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    expect(actual).toBeCloseTo(expected, Math.abs(expected) > 1e6 ? 0 : 4);
+  } else {
+    expect(actual).toEqual(expected);
+  }
+};
+
+export function describeDriverConformance(name: string, setup: () => Promise<ConformanceFixture>): void {
+  describe(`driver conformance: ${name}`, () => {
+    let f: ConformanceFixture;
+    const tagsById = new Map<string, Tag>();
+    const tag = (id: string) => {
+      const t = tagsById.get(id);
+      if (!t) throw new Error(`the driver lists no tag ${id}`);
+      return t;
+    };
+    const signal = () => new AbortController().signal;
+
+    beforeAll(async () => {
+      f = await setup();
+      if (hasCapability(f.driver, 'tagCatalog')) for (const t of f.driver.listTags()) tagsById.set(t.id, t);
+    }, 60_000);
+    afterAll(async () => {
+      await f?.teardown();
+    });
+
+    it('given a started driver, when asked, then it reports its capabilities and is not failed', () => {
+      expect(capabilitiesOf(f.driver)).toEqual(expect.arrayContaining(['snapshotRead', 'valueWrite']));
+      expect(['running', 'degraded', 'starting']).toContain(f.driver.health().state);
+    });
+
+    it('given configured tags, when the catalogue is listed, then every served tag is there with its type', () => {
+      expect(hasCapability(f.driver, 'tagCatalog') || hasCapability(f.driver, 'tagSearch')).toBe(true);
+      for (const { tag: id } of f.served) expect(tag(id).dataType).toMatch(/^[a-z0-9]+(\[\])?$/);
+    });
+
+    it('given the peer serves values, when they are reported, then each tag has the served value and good quality', async () => {
+      await f.host.waitFor((latest) => f.served.every((s) => latest.get(s.tag)?.status === 'good'), 15_000, 'good values');
+      for (const s of f.served) near(f.host.latest.get(s.tag)!.value, s.value);
+    });
+
+    it('given a tag at a point the peer lacks, when read, then only that tag is bad and keeps the protocol code', async () => {
+      await f.host.waitFor((latest) => latest.get(f.missing)?.status === 'bad', 15_000, `bad ${f.missing}`);
+      const missing = f.host.latest.get(f.missing)!;
+      expect(missing.value).toBeNull();
+      expect(typeof missing.statusCode).toBe('number');
+      expect(missing.error).toBeTruthy();
+      for (const s of f.served) expect(f.host.latest.get(s.tag)!.status).toBe('good');
+    });
+
+    it('given the snapshot capability, when read, then it answers the latest value of each tag in order', async () => {
+      if (!hasCapability(f.driver, 'snapshotRead')) throw new Error('no snapshot read');
+      const values = await f.driver.readSnapshot(
+        f.served.map((s) => tag(s.tag)),
+        signal(),
+      );
+      expect(values).toHaveLength(f.served.length);
+      values.forEach((v, i) => {
+        expect(v.status).toBe('good');
+        near(v.value, f.served[i]!.value);
+      });
+    });
+
+    it('given writable tags, when written, then each gets its own result and the new value is read back', async () => {
+      if (!hasCapability(f.driver, 'valueWrite')) throw new Error('no value write');
+      const requests = [
+        ...f.writes.map((w) => ({ tag: tag(w.tag), value: w.value })),
+        { tag: tag(f.readOnly), value: 1 },
+        { tag: tag(f.badWrite.tag), value: f.badWrite.value },
+      ];
+      const results = await f.driver.writeValues(requests, signal());
+      expect(results).toHaveLength(requests.length);
+      results.slice(0, f.writes.length).forEach((r) => expect(r).toEqual({ ok: true }));
+      expect(results[f.writes.length]).toMatchObject({ ok: false, code: 'PG_ERR_TAG_NOT_WRITABLE' });
+      expect(results[f.writes.length + 1]).toMatchObject({ ok: false, code: 'PG_ERR_BAD_VALUE' });
+      await f.host.waitFor(
+        (latest) =>
+          f.writes.every((w) => {
+            const v = latest.get(w.tag)?.value;
+            return typeof w.value === 'number' && typeof v === 'number' ? Math.abs(v - w.value) < 1e-3 : JSON.stringify(v) === JSON.stringify(w.value);
+          }),
+        15_000,
+        'written values read back',
+      );
+    });
+
+    it('given a cancelled signal, when writing, then the driver refuses with PG_ERR_ABORTED and writes nothing', async () => {
+      if (!hasCapability(f.driver, 'valueWrite')) throw new Error('no value write');
+      const controller = new AbortController();
+      controller.abort(new Error('cancelled by the test'));
+      const w = f.writes[0]!;
+      const outcome = await f.driver.writeValues([{ tag: tag(w.tag), value: w.value }], controller.signal).then(
+        (results) => results[0],
+        (error: { code?: string }) => ({ ok: false, code: error.code }),
+      );
+      expect(outcome).toMatchObject({ ok: false, code: 'PG_ERR_ABORTED' });
+    });
+
+    it('given a running driver, when stopped, then it reports stopped and no more values', async () => {
+      await f.driver.stop();
+      expect(f.driver.health().state).toBe('stopped');
+      const count = f.host.updates.length;
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(f.host.updates.length).toBe(count);
+    });
+  });
+}
