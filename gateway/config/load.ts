@@ -42,7 +42,7 @@ function deepFreeze<T>(value: T): T {
 
 export function parseGatewayConfig(text: string, file: string): GatewayConfig {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   const locate = (pointer: string) => {
     const keys = pointer

@@ -1,0 +1,106 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { schemaText } from '../../config/write-schema.ts';
+import { ConfigError, loadGatewayConfig, parseGatewayConfig } from './load.ts';
+
+const problemsOf = (text: string) => {
+  try {
+    parseGatewayConfig(text, 'g.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('the config was accepted');
+};
+
+const base = 'gateway: { id: site-a, dataDir: ./data }\n';
+
+describe('gateway config', () => {
+  it('given a minimal config, when loaded, then defaults are filled in, dataDir is resolved and the result is frozen', () => {
+    const config = parseGatewayConfig(`${base}sources:\n  - { id: b, driver: modbus, settings: { host: h }, tags: [{ name: x, address: "holding:1" }] }\n`, '/etc/pg/g.yaml');
+    expect(config.gateway.dataDir).toBe('/etc/pg/data');
+    expect(config.console.port).toBe(7443);
+    expect(config.sources[0]!.settings).toMatchObject({ transport: 'tcp', port: 502, unitId: 1, timeoutMs: 1000 });
+    expect(Object.isFrozen(config.sources[0]!.settings)).toBe(true);
+  });
+
+  it('given an unknown key, when loaded, then the error names file, line, path and the key', () => {
+    const [p] = problemsOf(`${base}console: { port: 7443, host: 0.0.0.0 }\n`);
+    expect(p).toMatchObject({ file: 'g.yaml', line: 2, path: 'console.host', message: 'unknown key "host"' });
+  });
+
+  it('given bad values in a source, when loaded, then every problem is named with its path', () => {
+    const problems = problemsOf(
+      `${base}sources:\n  - id: b\n    driver: modbus\n    settings: { host: h, port: 70000, transport: udp }\n    tags:\n      - { name: x, address: "holding:1", type: float32, wordOrder: XYZW }\n`,
+    );
+    expect(problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
+      '5 sources[0].settings.transport: must be one of "tcp", "rtu", "rtuOverTcp"',
+      '5 sources[0].settings.port: must be <= 65535',
+      '7 sources[0].tags[0].wordOrder: must be one of "ABCD", "CDAB", "BADC", "DCBA"',
+    ]);
+  });
+
+  it('given rules the schema cannot express, when loaded, then the driver check names them', () => {
+    const problems = problemsOf(
+      `${base}sources:\n  - id: b\n    driver: modbus\n    settings: { transport: rtu }\n    tags:\n      - { name: x, address: "input:1", writable: true }\n      - { name: x, address: "coil:1", type: float32 }\n      - { name: y, address: "holding:1", group: nosuch }\n`,
+    );
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'sources[0].settings.serial: transport rtu needs serial.path',
+      'sources[0].tags[0].writable: input is read-only in Modbus',
+      'sources[0].tags[1].name: duplicate tag name x',
+      'sources[0].tags[1].address: coil holds bits: type must be bool, not float32',
+      'sources[0].tags[2].group: no poll group nosuch in poll.groups',
+    ]);
+  });
+
+  it('given duplicate source ids or an unknown driver, when loaded, then both are refused', () => {
+    expect(problemsOf(`${base}sources:\n  - { id: a, driver: modbus, settings: { host: h } }\n  - { id: a, driver: modbus, settings: { host: h } }\n`)[0]).toMatchObject({
+      path: 'sources[1].id',
+      message: 'duplicate source id "a"',
+    });
+    expect(problemsOf(`${base}sources:\n  - { id: a, driver: s7 }\n`)[0]!.message).toMatch(/must be one of "modbus"/);
+  });
+
+  it('given broken YAML or a file that is not a mapping, when loaded, then the error says so with a line', () => {
+    expect(problemsOf('gateway: { id: a\n')[0]!.line).toBeGreaterThan(0);
+    expect(problemsOf('- 1\n- 2\n')[0]!.message).toMatch(/must hold a mapping/);
+    expect(problemsOf('gateway: {id: a, dataDir: x}\ngateway: {id: b, dataDir: y}\n')[0]!.message).toMatch(/unique/i);
+  });
+
+  it('given a missing file, when loaded, then the error names it', async () => {
+    await expect(loadGatewayConfig('/nonexistent/g.yaml')).rejects.toThrow(/\/nonexistent\/g.yaml: .*cannot read the file: ENOENT/);
+  });
+
+  it('given the published schema file, when compared with the definitions, then it is up to date', () => {
+    const file = new URL('../../config/schema/gateway.schema.json', import.meta.url);
+    expect(readFileSync(file, 'utf8'), 'run npm run schema').toBe(schemaText());
+  });
+
+  it('given every shipped example and the demo config, when validated by the code and by the published schema, then both accept them', () => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(schemaText()));
+    const dir = new URL('../../config/', import.meta.url).pathname;
+    const files = [
+      ...readdirSync(path.join(dir, 'examples')).map((f) => path.join(dir, 'examples', f)),
+      path.join(dir, 'demo', 'gateway.yaml'),
+    ];
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) {
+      const config = parseGatewayConfig(readFileSync(file, 'utf8'), file);
+      const { file: _, ...plain } = config;
+      expect(validate(JSON.parse(JSON.stringify(plain))), `${file}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
+    // And the published schema refuses what the code refuses.
+    expect(validate({ gateway: { id: 'a', dataDir: 'x' }, sources: [{ id: 'b', driver: 'modbus', settings: { port: 0 } }] })).toBe(false);
+  });
+
+  it('given a config on disk with a key this version does not know, when loaded, then it is refused with its place', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-config-'));
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(file, `${base}sources: []\nlink: { bridge: wss://x }\n`);
+    await expect(loadGatewayConfig(file)).rejects.toThrow(/g.yaml:3:7: link: unknown key "link"/);
+  });
+});
