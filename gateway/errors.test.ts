@@ -29,11 +29,14 @@ describe('error catalogue', () => {
       }
     }
     expect(used.size).toBeGreaterThan(10);
-    for (const code of used) expect(Object.keys(ERROR_CATALOGUE), `${code} is used but not documented`).toContain(code);
+    for (const code of used)
+      expect(Object.keys(ERROR_CATALOGUE), `${code} is used but not documented`).toContain(code);
   });
 
   it('given an unknown failure, when sent, then it becomes PG_ERR_INTERNAL without its message', () => {
-    expect(toErrorBody(new Error('secret path /etc/x'))).toEqual({ error: { code: 'PG_ERR_INTERNAL', message: 'internal error; see the gateway log' } });
+    expect(toErrorBody(new Error('secret path /etc/x'))).toEqual({
+      error: { code: 'PG_ERR_INTERNAL', message: 'internal error; see the gateway log' },
+    });
     expect(httpStatusOf('PG_ERR_LIMIT_EXCEEDED')).toBe(400);
     expect(httpStatusOf('PG_ERR_NOPE')).toBe(500);
   });

@@ -11,13 +11,25 @@ interface CodeDoc {
 }
 
 const GATEWAY_CODES = {
-  PG_ERR_BAD_REQUEST: { status: 400, doc: 'The request does not match the operation schema; the message names the path.' },
-  PG_ERR_LIMIT_EXCEEDED: { status: 400, doc: 'The request asks for more than an operation allows (tags, values, buckets).' },
+  PG_ERR_BAD_REQUEST: {
+    status: 400,
+    doc: 'The request does not match the operation schema; the message names the path.',
+  },
+  PG_ERR_LIMIT_EXCEEDED: {
+    status: 400,
+    doc: 'The request asks for more than an operation allows (tags, values, buckets).',
+  },
   PG_ERR_BAD_TIME: { status: 400, doc: 'A time is neither ISO 8601 nor a relative time such as *-1h.' },
   PG_ERR_UNKNOWN_OPERATION: { status: 404, doc: 'No typed operation has that name.' },
   PG_ERR_SOURCE_NOT_FOUND: { status: 404, doc: 'The gateway has no data source with that id.' },
-  PG_ERR_UNAUTHENTICATED: { status: 401, doc: 'The local API needs the local token (Authorization: Bearer …).' },
-  PG_ERR_CONFIG_INVALID: { status: 400, doc: 'The configuration file breaks the schema; the message names file, path and reason.' },
+  PG_ERR_UNAUTHENTICATED: {
+    status: 401,
+    doc: 'The local API needs the local token (Authorization: Bearer …).',
+  },
+  PG_ERR_CONFIG_INVALID: {
+    status: 400,
+    doc: 'The configuration file breaks the schema; the message names file, path and reason.',
+  },
   PG_ERR_NO_HISTORY: { status: 409, doc: 'The source keeps no history and does not record values locally.' },
   PG_ERR_TIMEOUT: { status: 504, doc: 'The operation did not finish within its time limit.' },
   PG_ERR_INTERNAL: { status: 500, doc: 'An unexpected failure; the gateway log has the details.' },
@@ -28,9 +40,15 @@ const DRIVER_CODES = {
   PG_ERR_TAG_NOT_FOUND: { status: 404, doc: 'No tag with that id or name in the source.' },
   PG_ERR_TAG_NOT_WRITABLE: { status: 403, doc: 'The tag is not marked writable, or its table is read-only.' },
   PG_ERR_BAD_VALUE: { status: 400, doc: "A written value does not fit the tag's type or range." },
-  PG_ERR_SOURCE_UNAVAILABLE: { status: 503, doc: 'The source is stopped, starting or cannot reach its device.' },
+  PG_ERR_SOURCE_UNAVAILABLE: {
+    status: 503,
+    doc: 'The source is stopped, starting or cannot reach its device.',
+  },
   PG_ERR_DEVICE_TIMEOUT: { status: 504, doc: 'The device did not answer in time.' },
-  PG_ERR_DEVICE_EXCEPTION: { status: 502, doc: 'The device answered with a protocol exception (e.g. a Modbus exception code).' },
+  PG_ERR_DEVICE_EXCEPTION: {
+    status: 502,
+    doc: 'The device answered with a protocol exception (e.g. a Modbus exception code).',
+  },
   PG_ERR_ABORTED: { status: 499, doc: 'The caller cancelled the operation.' },
   PG_ERR_BAD_SETTINGS: { status: 400, doc: "A source's settings are not usable by its driver." },
 } as const satisfies Record<DriverErrorCode, CodeDoc>;
@@ -38,7 +56,11 @@ const DRIVER_CODES = {
 export const ERROR_CATALOGUE = { ...GATEWAY_CODES, ...DRIVER_CODES } as const;
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
-export function gatewayError(code: ErrorCode, message: string, details?: Record<string, unknown>): PlantgateError<ErrorCode> {
+export function gatewayError(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): PlantgateError<ErrorCode> {
   return new PlantgateError(code, message, details);
 }
 
@@ -53,7 +75,13 @@ export interface ErrorBody {
 /** The wire form of any error: known codes keep their message, anything else becomes PG_ERR_INTERNAL. */
 export function toErrorBody(error: unknown): ErrorBody {
   if (isPlantgateError(error) && error.code in ERROR_CATALOGUE) {
-    return { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+    return {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.details ? { details: error.details } : {}),
+      },
+    };
   }
   return { error: { code: 'PG_ERR_INTERNAL', message: 'internal error; see the gateway log' } };
 }

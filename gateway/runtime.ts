@@ -48,7 +48,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   }
   await registry.startAll();
   const port = (api.server.address() as { port: number }).port;
-  log.info('gateway started', { id: config.gateway.id, localApi: `http://127.0.0.1:${port}`, sources: config.sources.length });
+  log.info('gateway started', {
+    id: config.gateway.id,
+    localApi: `http://127.0.0.1:${port}`,
+    sources: config.sources.length,
+  });
 
   return {
     config,

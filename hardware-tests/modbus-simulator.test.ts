@@ -21,12 +21,29 @@ async function simulator(): Promise<{ sim: ModbusTcpSimulator; port: number }> {
   return { sim, port };
 }
 
-async function driverFor(port: number, settings: Record<string, unknown>, tags: Parameters<typeof modbusSource>[1], poll = {}) {
+async function driverFor(
+  port: number,
+  settings: Record<string, unknown>,
+  tags: Parameters<typeof modbusSource>[1],
+  poll = {},
+) {
   const started = await startDriver(
-    modbusSource({ host: '127.0.0.1', port, timeoutMs: 150, retries: 0, reconnectMinMs: 50, reconnectMaxMs: 200, ...settings }, tags, {
-      intervalMs: 100,
-      ...poll,
-    }),
+    modbusSource(
+      {
+        host: '127.0.0.1',
+        port,
+        timeoutMs: 150,
+        retries: 0,
+        reconnectMinMs: 50,
+        reconnectMaxMs: 200,
+        ...settings,
+      },
+      tags,
+      {
+        intervalMs: 100,
+        ...poll,
+      },
+    ),
   );
   cleanups.push(() => started.driver.stop());
   return started;
@@ -84,7 +101,9 @@ describe('Modbus driver under device faults', () => {
     await host.waitFor((l) => l.get('X')?.value === 42);
     sim.faults.set('*', 'garbage');
     await host.waitFor((l) => l.get('X')?.status === 'bad');
-    expect(host.latest.get('X')!.statusCode).toSatisfy((c: number) => c === StatusCodes.BadTimeout || c === StatusCodes.BadCommunicationError);
+    expect(host.latest.get('X')!.statusCode).toSatisfy(
+      (c: number) => c === StatusCodes.BadTimeout || c === StatusCodes.BadCommunicationError,
+    );
     sim.faults.clear();
     await host.waitFor((l) => l.get('X')?.status === 'good');
     expect(driver.health().details!.reconnects).toBeGreaterThan(0);
@@ -127,7 +146,11 @@ describe('Modbus driver under device faults', () => {
       { name: 'U1', address: 'holding:1', unitId: 1 },
       { name: 'U2', address: 'holding:1', unitId: 2 },
     ]);
-    await host.waitFor((l) => l.get('U2')?.statusCode === StatusCodes.BadOutOfService, 10_000, 'unit 2 set aside');
+    await host.waitFor(
+      (l) => l.get('U2')?.statusCode === StatusCodes.BadOutOfService,
+      10_000,
+      'unit 2 set aside',
+    );
     expect(driver.health().details!.unitsSetAside).toEqual([2]);
     // While unit 2 is set aside, a cycle costs no timeout: unit 1 is polled at its interval.
     const before = host.updates.length;
@@ -147,7 +170,10 @@ describe('Modbus driver under device faults', () => {
       { name: 'Absent', address: 'holding:1', unitId: 9 },
     ]);
     await host.waitFor((l) => l.get('Absent')?.status === 'bad' && l.get('Here')?.status === 'good');
-    expect(host.latest.get('Absent')).toMatchObject({ statusCode: 11, error: expect.stringMatching(/exception 11/) });
+    expect(host.latest.get('Absent')).toMatchObject({
+      statusCode: 11,
+      error: expect.stringMatching(/exception 11/),
+    });
   });
 
   it('given poll groups with their own intervals, when polled, then the fast group is read more often', async () => {
@@ -169,7 +195,11 @@ describe('Modbus driver under device faults', () => {
 
   it('given a planned layout, when polled, then the device sees one request per planned block', async () => {
     const { sim, port } = await simulator();
-    const tags = Array.from({ length: 200 }, (_, i) => ({ name: `T${i}`, address: `holding:${i * 2}`, type: 'float32' }));
+    const tags = Array.from({ length: 200 }, (_, i) => ({
+      name: `T${i}`,
+      address: `holding:${i * 2}`,
+      type: 'float32',
+    }));
     const { driver, host } = await driverFor(port, {}, tags, { intervalMs: 200 });
     await host.nextUpdates(1);
     const start = sim.requests;

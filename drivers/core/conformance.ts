@@ -62,7 +62,11 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
     });
 
     it('given the peer serves values, when they are reported, then each tag has the served value and good quality', async () => {
-      await f.host.waitFor((latest) => f.served.every((s) => latest.get(s.tag)?.status === 'good'), 15_000, 'good values');
+      await f.host.waitFor(
+        (latest) => f.served.every((s) => latest.get(s.tag)?.status === 'good'),
+        15_000,
+        'good values',
+      );
       for (const s of f.served) near(f.host.latest.get(s.tag)!.value, s.value);
     });
 
@@ -97,14 +101,16 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
       ];
       const results = await f.driver.writeValues(requests, signal());
       expect(results).toHaveLength(requests.length);
-      results.slice(0, f.writes.length).forEach((r) => expect(r).toEqual({ ok: true }));
+      for (const r of results.slice(0, f.writes.length)) expect(r).toEqual({ ok: true });
       expect(results[f.writes.length]).toMatchObject({ ok: false, code: 'PG_ERR_TAG_NOT_WRITABLE' });
       expect(results[f.writes.length + 1]).toMatchObject({ ok: false, code: 'PG_ERR_BAD_VALUE' });
       await f.host.waitFor(
         (latest) =>
           f.writes.every((w) => {
             const v = latest.get(w.tag)?.value;
-            return typeof w.value === 'number' && typeof v === 'number' ? Math.abs(v - w.value) < 1e-3 : JSON.stringify(v) === JSON.stringify(w.value);
+            return typeof w.value === 'number' && typeof v === 'number'
+              ? Math.abs(v - w.value) < 1e-3
+              : JSON.stringify(v) === JSON.stringify(w.value);
           }),
         15_000,
         'written values read back',
@@ -116,10 +122,12 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
       const controller = new AbortController();
       controller.abort(new Error('cancelled by the test'));
       const w = f.writes[0]!;
-      const outcome = await f.driver.writeValues([{ tag: tag(w.tag), value: w.value }], controller.signal).then(
-        (results) => results[0],
-        (error: { code?: string }) => ({ ok: false, code: error.code }),
-      );
+      const outcome = await f.driver
+        .writeValues([{ tag: tag(w.tag), value: w.value }], controller.signal)
+        .then(
+          (results) => results[0],
+          (error: { code?: string }) => ({ ok: false, code: error.code }),
+        );
       expect(outcome).toMatchObject({ ok: false, code: 'PG_ERR_ABORTED' });
     });
 

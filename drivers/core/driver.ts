@@ -79,7 +79,13 @@ export interface PushesValues {
   readonly recordsLocally: boolean;
 }
 
-export type Capability = 'tagCatalog' | 'tagSearch' | 'snapshotRead' | 'rawHistoryRead' | 'valueWrite' | 'pushesValues';
+export type Capability =
+  | 'tagCatalog'
+  | 'tagSearch'
+  | 'snapshotRead'
+  | 'rawHistoryRead'
+  | 'valueWrite'
+  | 'pushesValues';
 
 interface CapabilityMap {
   tagCatalog: TagCatalog;

@@ -10,7 +10,11 @@ export function OneOf<const T extends readonly (string | number)[]>(
   options: { description?: string; default?: T[number] } = {},
 ): TUnsafe<T[number]> {
   const types = [...new Set(values.map((v) => (typeof v === 'string' ? 'string' : 'integer')))];
-  return Type.Unsafe<T[number]>({ type: types.length === 1 ? types[0] : types, enum: [...values], ...options });
+  return Type.Unsafe<T[number]>({
+    type: types.length === 1 ? types[0] : types,
+    enum: [...values],
+    ...options,
+  });
 }
 
 export type { TSchema };

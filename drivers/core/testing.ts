@@ -27,7 +27,11 @@ export class RecordingHost implements DriverHost {
   metric(): void {}
 
   /** Resolves once `predicate` holds for the values reported so far; rejects after `timeoutMs`. */
-  async waitFor(predicate: (latest: Map<string, TagValue>) => boolean, timeoutMs = 10_000, what = 'values'): Promise<void> {
+  async waitFor(
+    predicate: (latest: Map<string, TagValue>) => boolean,
+    timeoutMs = 10_000,
+    what = 'values',
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.latest)) {
       const left = deadline - Date.now();

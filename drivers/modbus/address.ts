@@ -57,11 +57,15 @@ const REGISTER_WIDTH: Record<Exclude<ModbusType, 'string'>, number> = {
 };
 
 /** Resolves a configured tag; throws a message naming what is wrong with it. */
-export function resolvePoint(tag: ModbusTagConfig, defaults: { unitId: number; addressBase: 0 | 1 }): ModbusPoint {
+export function resolvePoint(
+  tag: ModbusTagConfig,
+  defaults: { unitId: number; addressBase: 0 | 1 },
+): ModbusPoint {
   const parsed = parseAddress(tag.address, defaults.addressBase);
   const bitTable = isBitTable(parsed.table);
   const type: ModbusType = tag.type ?? (bitTable || parsed.bit !== undefined ? 'bool' : 'uint16');
-  if (bitTable && type !== 'bool') throw new Error(`${parsed.table} holds bits: type must be bool, not ${type}`);
+  if (bitTable && type !== 'bool')
+    throw new Error(`${parsed.table} holds bits: type must be bool, not ${type}`);
   if (parsed.bit !== undefined && type !== 'bool') throw new Error(`a register bit is a bool, not ${type}`);
   if (parsed.bit !== undefined && tag.count !== 1) throw new Error('a register bit cannot be an array');
   if (parsed.bit !== undefined && tag.writable) {

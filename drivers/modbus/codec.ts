@@ -112,7 +112,8 @@ function encodeElement(point: ModbusPoint, value: ScalarValue): number[] {
   const bytes = Buffer.alloc(point.width * 2);
   switch (point.type) {
     case 'bool':
-      if (typeof value !== 'boolean') throw new EncodeError(`bool needs true or false, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'boolean')
+        throw new EncodeError(`bool needs true or false, got ${JSON.stringify(value)}`);
       return [value ? 1 : 0];
     case 'int16':
       bytes.writeInt16BE(Number(toRawInteger(point, value)));
@@ -146,7 +147,9 @@ function encodeElement(point: ModbusPoint, value: ScalarValue): number[] {
       if (typeof value !== 'string') throw new EncodeError(`string needs text, got ${JSON.stringify(value)}`);
       const text = Buffer.from(value, 'latin1');
       if (text.length > bytes.length) {
-        throw new EncodeError(`"${value}" is longer than ${bytes.length} characters (${point.width} registers)`);
+        throw new EncodeError(
+          `"${value}" is longer than ${bytes.length} characters (${point.width} registers)`,
+        );
       }
       text.copy(bytes);
       break;
@@ -163,7 +166,8 @@ export function encodeValue(point: ModbusPoint, value: TagValueData): number[] |
   }
   if (point.table === 'coil') {
     return elements.map((v) => {
-      if (typeof v !== 'boolean') throw new EncodeError(`a coil needs true or false, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'boolean')
+        throw new EncodeError(`a coil needs true or false, got ${JSON.stringify(v)}`);
       return v;
     });
   }

@@ -96,7 +96,11 @@ export class ModbusConnection {
     if (client) await new Promise<void>((resolve) => client.close(() => resolve()));
   }
 
-  private async attempt<T>(unitId: number, run: (client: Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async attempt<T>(
+    unitId: number,
+    run: (client: Client) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw abortedError(signal);
       const client = await this.open();
@@ -143,7 +147,11 @@ export class ModbusConnection {
     const wait = this.nextConnectAt - Date.now();
     if (wait > 0) {
       // Back off without queueing requests behind the wait: callers learn at once that the link is down.
-      throw new ModbusRequestError('link', StatusCodes.BadNotConnected, `not connected; next attempt in ${wait} ms`);
+      throw new ModbusRequestError(
+        'link',
+        StatusCodes.BadNotConnected,
+        `not connected; next attempt in ${wait} ms`,
+      );
     }
     const client = new ModbusRTU();
     const s = this.settings;

@@ -20,8 +20,8 @@ import {
 import { type ModbusPoint, resolvePoint } from './address.ts';
 import { EncodeError, encodeValue } from './codec.ts';
 import { ModbusConnection, ModbusRequestError } from './connection.ts';
-import { runPollCycle } from './poll-cycle.ts';
 import { type NoBridgeSet, type PlanLimits, planReads, type ReadBlock } from './planner.ts';
+import { runPollCycle } from './poll-cycle.ts';
 import type { ModbusPoll, ModbusSettings, ModbusTagConfig } from './settings.ts';
 import { UnitHealth } from './unit-health.ts';
 
@@ -38,7 +38,8 @@ export function toTag(config: ModbusTagConfig, point: ModbusPoint): Tag {
     labels: config.labels,
     properties: { address: config.address, unitId: point.unitId, wordOrder: point.wordOrder },
     writable: config.writable,
-    stepped: config.stepped ?? (point.type === 'bool' || point.type === 'string' || config.states !== undefined),
+    stepped:
+      config.stepped ?? (point.type === 'bool' || point.type === 'string' || config.states !== undefined),
   };
 }
 
@@ -78,7 +79,7 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     this.recordsLocally = s.recordHistory;
     this.points = config.tags.map((t) => resolvePoint(t, { unitId: s.unitId, addressBase: s.addressBase }));
     this.tags = config.tags.map((t, i) => toTag(t, this.points[i]!));
-    this.tags.forEach((tag, i) => this.indexById.set(tag.id, i));
+    for (const [i, tag] of this.tags.entries()) this.indexById.set(tag.id, i);
     this.limits = {
       maxRegistersPerRead: s.maxRegistersPerRead,
       maxBitsPerRead: s.maxBitsPerRead,
@@ -165,7 +166,11 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     const point = index === undefined ? undefined : this.points[index];
     if (!point) return { ok: false, code: 'PG_ERR_TAG_NOT_FOUND', message: `no tag ${request.tag.name}` };
     if (request.time !== undefined) {
-      return { ok: false, code: 'PG_ERR_NOT_SUPPORTED', message: 'a Modbus device keeps no history; omit time' };
+      return {
+        ok: false,
+        code: 'PG_ERR_NOT_SUPPORTED',
+        message: 'a Modbus device keeps no history; omit time',
+      };
     }
     if (!request.tag.writable || (point.table !== 'coil' && point.table !== 'holding')) {
       return { ok: false, code: 'PG_ERR_TAG_NOT_WRITABLE', message: `${request.tag.name} is not writable` };
@@ -174,7 +179,8 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     try {
       payload = encodeValue(point, request.value);
     } catch (error) {
-      if (error instanceof EncodeError) return { ok: false, code: 'PG_ERR_BAD_VALUE', message: error.message };
+      if (error instanceof EncodeError)
+        return { ok: false, code: 'PG_ERR_BAD_VALUE', message: error.message };
       throw error;
     }
     try {
@@ -183,11 +189,13 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
         async (client) => {
           if (point.table === 'coil') {
             const bits = payload as boolean[];
-            if (bits.length === 1) await client.writeCoil(point.address, bits[0]!); // FC05
+            if (bits.length === 1)
+              await client.writeCoil(point.address, bits[0]!); // FC05
             else await client.writeCoils(point.address, bits); // FC15
           } else {
             const registers = payload as number[];
-            if (registers.length === 1) await client.writeRegister(point.address, registers[0]!); // FC06
+            if (registers.length === 1)
+              await client.writeRegister(point.address, registers[0]!); // FC06
             else await client.writeRegisters(point.address, registers); // FC16
           }
         },
@@ -196,7 +204,12 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
       return { ok: true };
     } catch (error) {
       if (error instanceof ModbusRequestError) {
-        const code = error.kind === 'exception' ? 'PG_ERR_DEVICE_EXCEPTION' : error.kind === 'timeout' ? 'PG_ERR_DEVICE_TIMEOUT' : 'PG_ERR_SOURCE_UNAVAILABLE';
+        const code =
+          error.kind === 'exception'
+            ? 'PG_ERR_DEVICE_EXCEPTION'
+            : error.kind === 'timeout'
+              ? 'PG_ERR_DEVICE_TIMEOUT'
+              : 'PG_ERR_SOURCE_UNAVAILABLE';
         return { ok: false, code, message: error.message, statusCode: error.statusCode };
       }
       if (error instanceof PlantgateError) return { ok: false, code: error.code, message: error.message };
@@ -211,7 +224,10 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
       this.noBridge,
     );
     // Planned indices are positions in `indices`; map them back to the source's point indices.
-    return blocks.map((b) => ({ ...b, points: b.points.map((p) => ({ index: indices[p.index]!, point: p.point })) }));
+    return blocks.map((b) => ({
+      ...b,
+      points: b.points.map((p) => ({ index: indices[p.index]!, point: p.point })),
+    }));
   }
 
   private schedule(group: PollGroup, delayMs: number): void {
@@ -234,7 +250,13 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     const started = performance.now();
     try {
       const result = await runPollCycle(
-        { connection: this.connection, limits: this.limits, noBridge: this.noBridge, units: this.units, signal: this.abort.signal },
+        {
+          connection: this.connection,
+          limits: this.limits,
+          noBridge: this.noBridge,
+          units: this.units,
+          signal: this.abort.signal,
+        },
         group.plan,
       );
       if (result.replanned) group.plan = this.plan(group.indices);

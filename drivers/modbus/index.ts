@@ -24,16 +24,21 @@ function check(config: SourceConfig<ModbusSettings, ModbusTagConfig>): { path: s
     if (names.has(tag.name)) problems.push({ path: `${at}/name`, message: `duplicate tag name ${tag.name}` });
     names.add(tag.name);
     const id = tag.id ?? tag.name;
-    if (ids.has(id) && tag.id !== undefined) problems.push({ path: `${at}/id`, message: `duplicate tag id ${id}` });
+    if (ids.has(id) && tag.id !== undefined)
+      problems.push({ path: `${at}/id`, message: `duplicate tag id ${id}` });
     ids.add(id);
     if (tag.group !== undefined && tag.group !== 'default' && !(tag.group in groups)) {
       problems.push({ path: `${at}/group`, message: `no poll group ${tag.group} in poll.groups` });
     }
     try {
       const point = resolvePoint(tag, { unitId: s.unitId, addressBase: s.addressBase });
-      const max = point.table === 'coil' || point.table === 'discrete' ? s.maxBitsPerRead : s.maxRegistersPerRead;
+      const max =
+        point.table === 'coil' || point.table === 'discrete' ? s.maxBitsPerRead : s.maxRegistersPerRead;
       if (pointSpan(point) > max) {
-        problems.push({ path: at, message: `the tag spans ${pointSpan(point)} addresses; one read takes at most ${max}` });
+        problems.push({
+          path: at,
+          message: `the tag spans ${pointSpan(point)} addresses; one read takes at most ${max}`,
+        });
       }
       if (tag.writable && point.table !== 'coil' && point.table !== 'holding') {
         problems.push({ path: `${at}/writable`, message: `${point.table} is read-only in Modbus` });

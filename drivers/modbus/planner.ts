@@ -33,14 +33,19 @@ export interface ReadBlock {
 /** Holes that must not be read through: `unit:table:address-after-the-hole`. */
 export type NoBridgeSet = Set<string>;
 
-export const gapKey = (unitId: number, table: Table, addressAfterGap: number) => `${unitId}:${table}:${addressAfterGap}`;
+export const gapKey = (unitId: number, table: Table, addressAfterGap: number) =>
+  `${unitId}:${table}:${addressAfterGap}`;
 
-export function planReads(points: readonly ModbusPoint[], limits: PlanLimits, noBridge: NoBridgeSet = new Set()): ReadBlock[] {
+export function planReads(
+  points: readonly ModbusPoint[],
+  limits: PlanLimits,
+  noBridge: NoBridgeSet = new Set(),
+): ReadBlock[] {
   const groups = new Map<string, PlannedPoint[]>();
   points.forEach((point, index) => {
     const key = `${point.unitId}:${point.table}`;
-    let list = groups.get(key);
-    if (!list) groups.set(key, (list = []));
+    const list = groups.get(key) ?? [];
+    groups.set(key, list);
     list.push({ index, point });
   });
 

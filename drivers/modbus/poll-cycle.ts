@@ -62,7 +62,10 @@ async function runBlock(ctx: CycleContext, block: ReadBlock, result: CycleResult
   if (ctx.units.isDemoted(block.unitId, now)) {
     const until = new Date(ctx.units.demotedUntil(block.unitId)!).toISOString();
     for (const { index } of block.points) {
-      result.values.set(index, badValue(now, StatusCodes.BadOutOfService, `unit ${block.unitId} set aside until ${until}`));
+      result.values.set(
+        index,
+        badValue(now, StatusCodes.BadOutOfService, `unit ${block.unitId} set aside until ${until}`),
+      );
     }
     return;
   }
@@ -71,7 +74,8 @@ async function runBlock(ctx: CycleContext, block: ReadBlock, result: CycleResult
     const answer = await readBlock(ctx, block);
     ctx.units.answeredBy(block.unitId);
     const time = Date.now();
-    for (const { index, point } of block.points) result.values.set(index, decodePoint(point, block, answer, time));
+    for (const { index, point } of block.points)
+      result.values.set(index, decodePoint(point, block, answer, time));
   } catch (error) {
     if (!(error instanceof ModbusRequestError)) throw error;
     if (error.kind === 'exception') ctx.units.answeredBy(block.unitId);
@@ -90,7 +94,8 @@ async function runBlock(ctx: CycleContext, block: ReadBlock, result: CycleResult
       return;
     }
     const time = Date.now();
-    for (const { index } of block.points) result.values.set(index, badValue(time, error.statusCode, error.message));
+    for (const { index } of block.points)
+      result.values.set(index, badValue(time, error.statusCode, error.message));
   }
 }
 

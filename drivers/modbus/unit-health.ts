@@ -67,8 +67,8 @@ export class UnitHealth {
   }
 
   private state(unitId: number): UnitState {
-    let state = this.units.get(unitId);
-    if (!state) this.units.set(unitId, (state = { unitId, consecutiveFailures: 0 }));
+    const state = this.units.get(unitId) ?? { unitId, consecutiveFailures: 0 };
+    this.units.set(unitId, state);
     return state;
   }
 }

@@ -9,8 +9,13 @@ import { AGGREGATES } from '../query/aggregates.ts';
 
 const doc = (description: string) => ({ description });
 const TagRef = Type.String({ minLength: 1, maxLength: 256, ...doc('Tag id or name.') });
-const TagList = (max: number) => Type.Array(TagRef, { minItems: 1, maxItems: max, ...doc(`1 to ${max} tag ids or names.`) });
-const Time = Type.String({ minLength: 1, maxLength: 64, ...doc('ISO 8601 (UTC unless an offset is given) or relative: *, *-1h, *-7d.') });
+const TagList = (max: number) =>
+  Type.Array(TagRef, { minItems: 1, maxItems: max, ...doc(`1 to ${max} tag ids or names.`) });
+const Time = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  ...doc('ISO 8601 (UTC unless an offset is given) or relative: *, *-1h, *-7d.'),
+});
 const Strict = { additionalProperties: false } as const;
 
 export const LIMITS = {
@@ -31,8 +36,12 @@ export const LIMITS = {
 export const OPERATION_SCHEMAS = {
   'tags.search': Type.Object(
     {
-      name: Type.Optional(Type.String({ maxLength: 256, ...doc('Name pattern: * any run of characters, ? one character.') })),
-      description: Type.Optional(Type.String({ maxLength: 256, ...doc('Text the description contains (any case).') })),
+      name: Type.Optional(
+        Type.String({ maxLength: 256, ...doc('Name pattern: * any run of characters, ? one character.') }),
+      ),
+      description: Type.Optional(
+        Type.String({ maxLength: 256, ...doc('Text the description contains (any case).') }),
+      ),
       units: Type.Optional(Type.String({ maxLength: 64, ...doc('Units, exactly.') })),
       label: Type.Optional(Type.String({ maxLength: 64, ...doc('A label the tag carries.') })),
       page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
@@ -60,7 +69,11 @@ export const OPERATION_SCHEMAS = {
       tags: TagList(LIMITS.historyTags),
       start: Time,
       end: Time,
-      intervals: Type.Integer({ minimum: 1, maximum: LIMITS.intervals, ...doc('Buckets, usually the width in pixels.') }),
+      intervals: Type.Integer({
+        minimum: 1,
+        maximum: LIMITS.intervals,
+        ...doc('Buckets, usually the width in pixels.'),
+      }),
     },
     Strict,
   ),
@@ -69,8 +82,15 @@ export const OPERATION_SCHEMAS = {
       tags: TagList(LIMITS.historyTags),
       start: Time,
       end: Time,
-      interval: Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d|w)$', ...doc('Bucket width: 500ms, 10s, 5m, 1h, 1d, 1w.') }),
-      functions: Type.Array(OneOf(AGGREGATES), { minItems: 1, maxItems: AGGREGATES.length, uniqueItems: true }),
+      interval: Type.String({
+        pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d|w)$',
+        ...doc('Bucket width: 500ms, 10s, 5m, 1h, 1d, 1w.'),
+      }),
+      functions: Type.Array(OneOf(AGGREGATES), {
+        minItems: 1,
+        maxItems: AGGREGATES.length,
+        uniqueItems: true,
+      }),
     },
     Strict,
   ),
@@ -81,7 +101,12 @@ export const OPERATION_SCHEMAS = {
   'values.subscribe': Type.Object(
     {
       tags: TagList(LIMITS.subscribeTags),
-      publishInterval: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 1000, ...doc('Milliseconds between pushes.') }),
+      publishInterval: Type.Integer({
+        minimum: 100,
+        maximum: 3_600_000,
+        default: 1000,
+        ...doc('Milliseconds between pushes.'),
+      }),
     },
     Strict,
   ),
@@ -95,7 +120,9 @@ export const OPERATION_SCHEMAS = {
               Type.Number(),
               Type.Boolean(),
               Type.String({ maxLength: 4096 }),
-              Type.Array(Type.Union([Type.Number(), Type.Boolean(), Type.String({ maxLength: 4096 })]), { maxItems: 2000 }),
+              Type.Array(Type.Union([Type.Number(), Type.Boolean(), Type.String({ maxLength: 4096 })]), {
+                maxItems: 2000,
+              }),
             ]),
             time: Type.Optional(Time),
           },
@@ -114,7 +141,8 @@ export type OperationRequest<Op extends OperationName> = Static<(typeof OPERATIO
 export const OPERATION_NAMES = Object.keys(OPERATION_SCHEMAS) as OperationName[];
 
 /** Operations that read or change a source (all but health, which is about the gateway). */
-export const isOperationName = (name: string): name is OperationName => Object.hasOwn(OPERATION_SCHEMAS, name);
+export const isOperationName = (name: string): name is OperationName =>
+  Object.hasOwn(OPERATION_SCHEMAS, name);
 
 /** Wire forms of the answers. Times are ISO 8601 UTC strings. */
 export interface WireValue {

@@ -13,4 +13,5 @@ export function waitForSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-export const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+export const print = (value: unknown) =>
+  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);

@@ -31,7 +31,10 @@ async function freePort(preferred: number): Promise<number> {
 }
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, smoke: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { dir: { type: 'string' }, smoke: { type: 'boolean' } },
+  });
   const dir = path.resolve(values.dir ?? 'var/demo');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = createLogger(values.smoke ? 'warn' : 'info');
@@ -75,7 +78,9 @@ Ctrl-C stops the demo.`);
 async function smokeCheck(client: LocalApiClient): Promise<number> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const answer = await client.call('values.snapshot', 'boiler', { tags: ['Boiler1.SteamPressure', 'Boiler1.Tag'] });
+    const answer = await client.call('values.snapshot', 'boiler', {
+      tags: ['Boiler1.SteamPressure', 'Boiler1.Tag'],
+    });
     const values = (answer.body as { values?: { status: string }[] }).values;
     if (answer.status === 200 && values?.every((v) => v.status === 'good')) {
       print(answer.body);

@@ -6,7 +6,10 @@ import { startGateway } from '../runtime.ts';
 import { UsageError, waitForSignal } from './args.ts';
 
 export async function gatewayCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
+  });
   if (!values.config) throw new UsageError('plantgate gateway --config FILE');
   const log = createLogger((values['log-level'] as LogLevel | undefined) ?? 'info');
   const config = await loadGatewayConfig(values.config);

@@ -11,7 +11,11 @@ import { print, UsageError } from './args.ts';
 const USAGE = "plantgate query --config FILE OPERATION [SOURCE] ['JSON-REQUEST']";
 
 export async function queryCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' } },
+    allowPositionals: true,
+  });
   if (!values.config || positionals.length < 1 || positionals.length > 3) throw new UsageError(USAGE);
   const [operation, ...rest] = positionals as [string, ...string[]];
   const source = operation === 'health' ? undefined : rest[0];
@@ -31,7 +35,12 @@ export async function queryCommand(argv: string[]): Promise<number> {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     try {
-      for await (const push of client.stream(source, r.tags ?? [], r.publishInterval ?? 1000, controller.signal)) {
+      for await (const push of client.stream(
+        source,
+        r.tags ?? [],
+        r.publishInterval ?? 1000,
+        controller.signal,
+      )) {
         print(JSON.stringify(push));
       }
     } catch (error) {

@@ -20,10 +20,18 @@ const base = 'gateway: { id: site-a, dataDir: ./data }\n';
 
 describe('gateway config', () => {
   it('given a minimal config, when loaded, then defaults are filled in, dataDir is resolved and the result is frozen', () => {
-    const config = parseGatewayConfig(`${base}sources:\n  - { id: b, driver: modbus, settings: { host: h }, tags: [{ name: x, address: "holding:1" }] }\n`, '/etc/pg/g.yaml');
+    const config = parseGatewayConfig(
+      `${base}sources:\n  - { id: b, driver: modbus, settings: { host: h }, tags: [{ name: x, address: "holding:1" }] }\n`,
+      '/etc/pg/g.yaml',
+    );
     expect(config.gateway.dataDir).toBe('/etc/pg/data');
     expect(config.console.port).toBe(7443);
-    expect(config.sources[0]!.settings).toMatchObject({ transport: 'tcp', port: 502, unitId: 1, timeoutMs: 1000 });
+    expect(config.sources[0]!.settings).toMatchObject({
+      transport: 'tcp',
+      port: 502,
+      unitId: 1,
+      timeoutMs: 1000,
+    });
     expect(Object.isFrozen(config.sources[0]!.settings)).toBe(true);
   });
 
@@ -57,21 +65,31 @@ describe('gateway config', () => {
   });
 
   it('given duplicate source ids or an unknown driver, when loaded, then both are refused', () => {
-    expect(problemsOf(`${base}sources:\n  - { id: a, driver: modbus, settings: { host: h } }\n  - { id: a, driver: modbus, settings: { host: h } }\n`)[0]).toMatchObject({
+    expect(
+      problemsOf(
+        `${base}sources:\n  - { id: a, driver: modbus, settings: { host: h } }\n  - { id: a, driver: modbus, settings: { host: h } }\n`,
+      )[0],
+    ).toMatchObject({
       path: 'sources[1].id',
       message: 'duplicate source id "a"',
     });
-    expect(problemsOf(`${base}sources:\n  - { id: a, driver: s7 }\n`)[0]!.message).toMatch(/must be one of "modbus"/);
+    expect(problemsOf(`${base}sources:\n  - { id: a, driver: s7 }\n`)[0]!.message).toMatch(
+      /must be one of "modbus"/,
+    );
   });
 
   it('given broken YAML or a file that is not a mapping, when loaded, then the error says so with a line', () => {
     expect(problemsOf('gateway: { id: a\n')[0]!.line).toBeGreaterThan(0);
     expect(problemsOf('- 1\n- 2\n')[0]!.message).toMatch(/must hold a mapping/);
-    expect(problemsOf('gateway: {id: a, dataDir: x}\ngateway: {id: b, dataDir: y}\n')[0]!.message).toMatch(/unique/i);
+    expect(problemsOf('gateway: {id: a, dataDir: x}\ngateway: {id: b, dataDir: y}\n')[0]!.message).toMatch(
+      /unique/i,
+    );
   });
 
   it('given a missing file, when loaded, then the error names it', async () => {
-    await expect(loadGatewayConfig('/nonexistent/g.yaml')).rejects.toThrow(/\/nonexistent\/g.yaml: .*cannot read the file: ENOENT/);
+    await expect(loadGatewayConfig('/nonexistent/g.yaml')).rejects.toThrow(
+      /\/nonexistent\/g.yaml: .*cannot read the file: ENOENT/,
+    );
   });
 
   it('given the published schema file, when compared with the definitions, then it is up to date', () => {
@@ -91,10 +109,17 @@ describe('gateway config', () => {
     for (const file of files) {
       const config = parseGatewayConfig(readFileSync(file, 'utf8'), file);
       const { file: _, ...plain } = config;
-      expect(validate(JSON.parse(JSON.stringify(plain))), `${file}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      expect(validate(JSON.parse(JSON.stringify(plain))), `${file}: ${ajv.errorsText(validate.errors)}`).toBe(
+        true,
+      );
     }
     // And the published schema refuses what the code refuses.
-    expect(validate({ gateway: { id: 'a', dataDir: 'x' }, sources: [{ id: 'b', driver: 'modbus', settings: { port: 0 } }] })).toBe(false);
+    expect(
+      validate({
+        gateway: { id: 'a', dataDir: 'x' },
+        sources: [{ id: 'b', driver: 'modbus', settings: { port: 0 } }],
+      }),
+    ).toBe(false);
   });
 
   it('given a config on disk with a key this version does not know, when loaded, then it is refused with its place', async () => {

@@ -64,13 +64,20 @@ export function parseGatewayConfig(text: string, file: string): GatewayConfig {
 
   for (const error of document.errors) {
     const pos = error.linePos?.[0];
-    problems.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), path: '', message: error.message.split('\n')[0]! });
+    problems.push({
+      file,
+      ...(pos ? { line: pos.line, column: pos.col } : {}),
+      path: '',
+      message: error.message.split('\n')[0]!,
+    });
   }
   if (problems.length) throw new ConfigError(problems);
 
   const data = document.toJS() as unknown;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ConfigError([{ file, path: '', message: 'the file must hold a mapping (gateway:, sources:, …)' }]);
+    throw new ConfigError([
+      { file, path: '', message: 'the file must hold a mapping (gateway:, sources:, …)' },
+    ]);
   }
   for (const p of validate(GatewayConfigSchema, data)) add(p.pointer, p.message);
   if (problems.length) throw new ConfigError(problems);
@@ -103,7 +110,9 @@ export async function loadGatewayConfig(file: string): Promise<GatewayConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError([{ file, path: '', message: `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? error}` }]);
+    throw new ConfigError([
+      { file, path: '', message: `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? error}` },
+    ]);
   }
   return parseGatewayConfig(text, file);
 }

@@ -11,8 +11,14 @@ const ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
 
 export const GatewaySection = Type.Object(
   {
-    id: Type.String({ pattern: ID_PATTERN, ...doc('Gateway id, as enrolled with the bridge (lower case, digits, - and _).') }),
-    dataDir: Type.String({ minLength: 1, ...doc('Folder for keys, local history and the local token; relative to this file.') }),
+    id: Type.String({
+      pattern: ID_PATTERN,
+      ...doc('Gateway id, as enrolled with the bridge (lower case, digits, - and _).'),
+    }),
+    dataDir: Type.String({
+      minLength: 1,
+      ...doc('Folder for keys, local history and the local token; relative to this file.'),
+    }),
   },
   { additionalProperties: false },
 );
@@ -31,13 +37,25 @@ export const ConsoleSection = Type.Object(
 
 export const HistorySection = Type.Object(
   {
-    maxAgeDays: Type.Number({ minimum: 0.01, maximum: 36500, default: 30, ...doc('Local history older than this is deleted.') }),
-    maxSizeMB: Type.Integer({ minimum: 1, maximum: 1048576, default: 1024, ...doc('Oldest values are deleted past this size.') }),
+    maxAgeDays: Type.Number({
+      minimum: 0.01,
+      maximum: 36500,
+      default: 30,
+      ...doc('Local history older than this is deleted.'),
+    }),
+    maxSizeMB: Type.Integer({
+      minimum: 1,
+      maximum: 1048576,
+      default: 1024,
+      ...doc('Oldest values are deleted past this size.'),
+    }),
     heartbeatMs: Type.Integer({
       minimum: 1000,
       maximum: 86400000,
       default: 600000,
-      ...doc('An unchanged value is still recorded this often, so reads can tell a steady value from a silent source.'),
+      ...doc(
+        'An unchanged value is still recorded this often, so reads can tell a steady value from a silent source.',
+      ),
     }),
   },
   { additionalProperties: false, default: {} },
@@ -46,16 +64,27 @@ export const HistorySection = Type.Object(
 /** Everything a source has, whatever its driver; `settings`, `tags` and `poll` are the driver's. */
 export const SourceBase = Type.Object(
   {
-    id: Type.String({ pattern: ID_PATTERN, ...doc('Source id, unique in the gateway; used in API paths and role rules.') }),
+    id: Type.String({
+      pattern: ID_PATTERN,
+      ...doc('Source id, unique in the gateway; used in API paths and role rules.'),
+    }),
     driver: OneOf(
       DRIVERS.map((d) => d.name),
       doc('Driver that speaks to the source.'),
     ),
     description: Type.String({ default: '', maxLength: 1024, ...doc('What the source is.') }),
     enabled: Type.Boolean({ default: true, ...doc('A disabled source is configured but not started.') }),
-    settings: Type.Object({}, { additionalProperties: true, default: {}, ...doc("The driver's connection settings.") }),
-    tags: Type.Array(Type.Object({}, { additionalProperties: true }), { default: [], ...doc('Configured tags.') }),
-    poll: Type.Optional(Type.Object({}, { additionalProperties: true, ...doc('Poll intervals, for drivers that poll.') })),
+    settings: Type.Object(
+      {},
+      { additionalProperties: true, default: {}, ...doc("The driver's connection settings.") },
+    ),
+    tags: Type.Array(Type.Object({}, { additionalProperties: true }), {
+      default: [],
+      ...doc('Configured tags.'),
+    }),
+    poll: Type.Optional(
+      Type.Object({}, { additionalProperties: true, ...doc('Poll intervals, for drivers that poll.') }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -98,10 +127,13 @@ export function driverSourceSchema(driverName: string): TSchema {
 
 /** The published schema: the shared part plus each driver's settings, tags and poll under `if driver = …`. */
 export function publishedGatewaySchema(): Record<string, unknown> {
-  const base = structuredClone(GatewayConfigSchema) as Record<string, any>;
+  const base = structuredClone(GatewayConfigSchema) as unknown as {
+    properties: { sources: { items: Record<string, unknown> } };
+  };
   const source = base.properties.sources.items;
   source.allOf = DRIVERS.map((driver) => ({
     if: { properties: { driver: { const: driver.name } }, required: ['driver'] },
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a thenable.
     then: {
       properties: {
         settings: driver.settingsSchema,

@@ -27,7 +27,10 @@ function describe(error: ErrorObject): SchemaProblem {
       return { pointer, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
     }
     case 'pattern': {
-      return { pointer, message: `does not match the pattern ${(error.params as { pattern: string }).pattern}` };
+      return {
+        pointer,
+        message: `does not match the pattern ${(error.params as { pattern: string }).pattern}`,
+      };
     }
     default:
       return { pointer, message: error.message ?? 'is not valid' };

@@ -7,13 +7,22 @@ import { HistoryStore } from './store.ts';
 
 const dir = () => mkdtempSync(path.join(os.tmpdir(), 'plantgate-history-'));
 const options = { maxAgeDays: 30, maxSizeMB: 1024, heartbeatMs: 60_000 };
-const v = (time: number, value: TagValue['value'], status: TagValue['status'] = 'good'): TagValue => ({ tag: 'T', time, value, status });
+const v = (time: number, value: TagValue['value'], status: TagValue['status'] = 'good'): TagValue => ({
+  tag: 'T',
+  time,
+  value,
+  status,
+});
 const all = { start: 0, end: 10_000_000, maxValues: 1000, boundary: 'inside' as const };
 
 describe('local history store', () => {
   it('given repeated values, when recorded, then only changes are stored, with the last steady sample before a change', () => {
     const store = new HistoryStore(dir(), options);
-    const written = store.record('s', [v(1000, 1)]) + store.record('s', [v(2000, 1)]) + store.record('s', [v(3000, 1)]) + store.record('s', [v(4000, 2)]);
+    const written =
+      store.record('s', [v(1000, 1)]) +
+      store.record('s', [v(2000, 1)]) +
+      store.record('s', [v(3000, 1)]) +
+      store.record('s', [v(4000, 2)]);
     expect(written).toBe(3);
     expect(store.readRaw('s', 'T', all).map((x) => [x.time, x.value])).toEqual([
       [1000, 1],
@@ -46,7 +55,13 @@ describe('local history store', () => {
     expect(read('a')).toEqual({ time: 1, value: 'text', status: 'good' });
     expect(read('b')).toEqual({ time: 1, value: true, status: 'uncertain' });
     expect(read('c')).toEqual({ time: 1, value: [1, 2.5], status: 'good' });
-    expect(read('d')).toEqual({ time: 1, value: null, status: 'bad', statusCode: 2, error: 'Modbus exception 2' });
+    expect(read('d')).toEqual({
+      time: 1,
+      value: null,
+      status: 'bad',
+      statusCode: 2,
+      error: 'Modbus exception 2',
+    });
     expect(read('e')!.value).toBe('18446744073709551614');
     store.close();
   });
@@ -89,7 +104,13 @@ describe('local history store', () => {
     const start = now - 20_000_000;
     for (let batch = 0; batch < 20; batch++) {
       const values: TagValue[] = [];
-      for (let i = 0; i < 3000; i++) values.push({ tag: `T${i % 10}`, time: start + batch * 1_000_000 + i * 100, value: Math.random(), status: 'good' });
+      for (let i = 0; i < 3000; i++)
+        values.push({
+          tag: `T${i % 10}`,
+          time: start + batch * 1_000_000 + i * 100,
+          value: Math.random(),
+          status: 'good',
+        });
       store.record('s', values);
     }
     expect(store.sizeBytes()).toBeGreaterThan(1024 * 1024);

@@ -25,7 +25,8 @@ interface SeriesState {
   held?: Value;
 }
 
-const valueKey = (v: Value) => `${v.status}|${v.statusCode ?? ''}|${typeof v.value === 'object' ? JSON.stringify(v.value) : String(v.value)}`;
+const valueKey = (v: Value) =>
+  `${v.status}|${v.statusCode ?? ''}|${typeof v.value === 'object' ? JSON.stringify(v.value) : String(v.value)}`;
 
 function encodeValue(value: TagValueData): number | string | null {
   if (value === null) return null;
@@ -132,7 +133,9 @@ export class HistoryStore {
   readRaw(source: string, tag: string, query: RawQuery): Value[] {
     const row = this.findSeries.get(source, tag) as { id: number } | undefined;
     if (!row) return [];
-    const result = (this.rangeRead.all(row.id, query.start, query.end, query.maxValues) as unknown as Row[]).map(toValue);
+    const result = (
+      this.rangeRead.all(row.id, query.start, query.end, query.maxValues) as unknown as Row[]
+    ).map(toValue);
     // The held-back sample is the newest known value: reads see it as if it were stored.
     const held = this.series.get(`${source}\u0000${tag}`)?.held;
     const heldInRange = held && held.time >= query.start && held.time <= query.end;
@@ -179,7 +182,8 @@ export class HistoryStore {
   /** Bytes the database uses, not counting free pages. */
   sizeBytes(): number {
     const pages = (this.db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
-    const free = (this.db.prepare('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count;
+    const free = (this.db.prepare('PRAGMA freelist_count').get() as { freelist_count: number })
+      .freelist_count;
     const pageSize = (this.db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
     return (pages - free) * pageSize;
   }
@@ -189,7 +193,14 @@ export class HistoryStore {
   }
 
   private write(series: number, v: Value): void {
-    this.insert.run(series, v.time, encodeValue(v.value), STATUS_CODE[v.status], v.statusCode ?? null, v.error ?? null);
+    this.insert.run(
+      series,
+      v.time,
+      encodeValue(v.value),
+      STATUS_CODE[v.status],
+      v.statusCode ?? null,
+      v.error ?? null,
+    );
   }
 
   private state(source: string, tag: string): SeriesState {

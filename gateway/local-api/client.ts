@@ -31,7 +31,8 @@ export class LocalApiClient {
 
   /** The URL path of an operation; health is gateway-wide, everything else names a source. */
   pathOf(operation: string, source: string | undefined): string {
-    if (!isOperationName(operation)) throw gatewayError('PG_ERR_UNKNOWN_OPERATION', `no operation "${operation}"`);
+    if (!isOperationName(operation))
+      throw gatewayError('PG_ERR_UNKNOWN_OPERATION', `no operation "${operation}"`);
     if (operation === 'health') return '/health';
     if (!source) throw gatewayError('PG_ERR_BAD_REQUEST', `${operation} needs a source`);
     const path = OPERATION_PATHS[operation as Exclude<OperationName, 'health' | 'values.subscribe'>];
@@ -44,14 +45,22 @@ export class LocalApiClient {
     const get = operation === 'health';
     const response = await this.fetch(path, {
       method: get ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${this.token}`, ...(get ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(get ? {} : { 'content-type': 'application/json' }),
+      },
       ...(get ? {} : { body: JSON.stringify(request) }),
     });
     return { status: response.status, body: await response.json() };
   }
 
   /** values.subscribe as a stream of pushes. */
-  async *stream(source: string, tags: readonly string[], publishInterval: number, signal: AbortSignal): AsyncGenerator<unknown> {
+  async *stream(
+    source: string,
+    tags: readonly string[],
+    publishInterval: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<unknown> {
     const query = new URLSearchParams({ tags: tags.join(','), publishInterval: String(publishInterval) });
     const response = await this.fetch(`/sources/${encodeURIComponent(source)}/values/stream?${query}`, {
       headers: { authorization: `Bearer ${this.token}` },
@@ -80,7 +89,9 @@ export class LocalApiClient {
       return await fetch(`${this.base}${path}`, init);
     } catch (error) {
       if ((init.signal as AbortSignal | undefined)?.aborted) throw error;
-      throw new Error(`cannot reach the gateway at ${this.base}: is it running? (${(error as Error).cause ?? (error as Error).message})`);
+      throw new Error(
+        `cannot reach the gateway at ${this.base}: is it running? (${(error as Error).cause ?? (error as Error).message})`,
+      );
     }
   }
 }

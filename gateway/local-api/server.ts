@@ -22,17 +22,16 @@ export interface LocalApiOptions {
   log: Logger;
 }
 
-function localContext(request: FastifyRequest): CallContext {
+function localContext(): CallContext {
   return { requestId: randomUUID(), origin: 'local', principal: { subject: 'local:token', groups: [] } };
 }
 
 /** Aborts the operation when the client goes away. */
-function requestSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+function requestSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) controller.abort(new Error('the client closed the connection'));
   });
-  void request;
   return controller.signal;
 }
 
@@ -43,7 +42,12 @@ export async function startLocalApi(options: LocalApiOptions): Promise<FastifyIn
     const header = request.headers.authorization ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     if (!presented || !tokenMatches(presented, options.token)) {
-      return reply.code(401).send({ error: { code: 'PG_ERR_UNAUTHENTICATED', message: 'the local token is required (Authorization: Bearer …)' } });
+      return reply.code(401).send({
+        error: {
+          code: 'PG_ERR_UNAUTHENTICATED',
+          message: 'the local token is required (Authorization: Bearer …)',
+        },
+      });
     }
   });
 
@@ -53,17 +57,24 @@ export async function startLocalApi(options: LocalApiOptions): Promise<FastifyIn
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: { code: 'PG_ERR_BAD_REQUEST', message: (error as Error).message } });
+      return reply
+        .code(status)
+        .send({ error: { code: 'PG_ERR_BAD_REQUEST', message: (error as Error).message } });
     }
     options.log.error('local API request failed', { error: (error as Error).message });
     return reply.code(500).send(toErrorBody(error));
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'PG_ERR_UNKNOWN_OPERATION', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+    reply.code(404).send({
+      error: {
+        code: 'PG_ERR_UNKNOWN_OPERATION',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      },
+    }),
   );
 
-  app.get('/api/v1/health', (request) => options.engine.execute(localContext(request), 'health', undefined, {}));
+  app.get('/api/v1/health', () => options.engine.execute(localContext(), 'health', undefined, {}));
 
   app.get('/api/v1/sources', () => ({
     sources: options.registry.list().map((s) => ({
@@ -77,11 +88,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<FastifyIn
   for (const [operation, path] of Object.entries(OPERATION_PATHS)) {
     app.post<{ Params: { source: string } }>(`/api/v1/sources/:source/${path}`, (request, reply) =>
       options.engine.execute(
-        localContext(request),
+        localContext(),
         operation as OperationName,
         request.params.source,
         request.body ?? {},
-        requestSignal(request, reply),
+        requestSignal(reply),
       ),
     );
   }
@@ -90,17 +101,22 @@ export async function startLocalApi(options: LocalApiOptions): Promise<FastifyIn
   app.get<{ Params: { source: string }; Querystring: { tags?: string; publishInterval?: string } }>(
     '/api/v1/sources/:source/values/stream',
     async (request, reply) => {
-      const signal = requestSignal(request, reply);
+      const signal = requestSignal(reply);
       const tags = (request.query.tags ?? '').split(',').filter(Boolean);
-      const publishInterval = request.query.publishInterval === undefined ? undefined : Number(request.query.publishInterval);
+      const publishInterval =
+        request.query.publishInterval === undefined ? undefined : Number(request.query.publishInterval);
       const stream = await options.engine.subscribe(
-        localContext(request),
+        localContext(),
         request.params.source,
         { tags, ...(publishInterval === undefined ? {} : { publishInterval }) },
         signal,
       );
       reply.hijack();
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
       try {
         for await (const batch of stream) reply.raw.write(`data: ${JSON.stringify(batch)}\n\n`);
       } finally {

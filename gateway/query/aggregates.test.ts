@@ -3,9 +3,19 @@ import { describe, expect, it } from 'vitest';
 import type { Status, Value } from '../../drivers/core/index.ts';
 import { AGGREGATES, type Aggregate, buckets, computeAggregates, plotValues } from './aggregates.ts';
 
-const s = (t: number, value: number | null, status: Status = 'good'): Value => ({ time: t * 1000, value, status });
-const run = (samples: Value[], start: number, end: number, interval: number, fns: Aggregate[], stepped = false) =>
-  computeAggregates(samples, buckets(start * 1000, end * 1000, interval * 1000), fns, stepped);
+const s = (t: number, value: number | null, status: Status = 'good'): Value => ({
+  time: t * 1000,
+  value,
+  status,
+});
+const run = (
+  samples: Value[],
+  start: number,
+  end: number,
+  interval: number,
+  fns: Aggregate[],
+  stepped = false,
+) => computeAggregates(samples, buckets(start * 1000, end * 1000, interval * 1000), fns, stepped);
 const values = (r: Record<string, Value[]>, fn: string) => r[fn]!.map((v) => v.value);
 const statuses = (r: Record<string, Value[]>, fn: string) => r[fn]!.map((v) => v.status);
 
@@ -57,7 +67,14 @@ describe('aggregates', () => {
 
   it('given bad samples in a bucket, when aggregated, then they are skipped and the bucket is uncertain', () => {
     const withBad = [s(0, 1), s(1, null, 'bad'), s(2, 3), s(3, 100, 'uncertain')];
-    const r = run(withBad, 0, 4, 4, ['AVG', 'COUNT', 'MAX', 'TIMEAVERAGE', 'PERCENTGOOD', 'PERCENTBAD'], true);
+    const r = run(
+      withBad,
+      0,
+      4,
+      4,
+      ['AVG', 'COUNT', 'MAX', 'TIMEAVERAGE', 'PERCENTGOOD', 'PERCENTBAD'],
+      true,
+    );
     expect(values(r, 'AVG')).toEqual([2]);
     expect(values(r, 'COUNT')).toEqual([2]);
     expect(values(r, 'MAX')).toEqual([3]);
@@ -70,7 +87,14 @@ describe('aggregates', () => {
   });
 
   it('given a bucket with no good sample, when aggregated, then it is bad (COUNT says 0)', () => {
-    const r = run([s(0, 1), s(5, null, 'bad'), s(6, null, 'bad')], 5, 10, 5, ['AVG', 'COUNT', 'TIMEAVERAGE', 'VARIANCE'], true);
+    const r = run(
+      [s(0, 1), s(5, null, 'bad'), s(6, null, 'bad')],
+      5,
+      10,
+      5,
+      ['AVG', 'COUNT', 'TIMEAVERAGE', 'VARIANCE'],
+      true,
+    );
     expect(values(r, 'AVG')).toEqual([null]);
     expect(values(r, 'COUNT')).toEqual([0]);
     expect(r.AVG![0]!.status).toBe('bad');
@@ -79,7 +103,14 @@ describe('aggregates', () => {
   });
 
   it('given a gap with no data at all, when aggregated, then empty buckets are bad and the gap counts as bad time', () => {
-    const r = run([s(0, 2), s(1, 2), s(25, 4)], 0, 30, 10, ['COUNT', 'AVG', 'PERCENTBAD', 'TIMEAVERAGE'], true);
+    const r = run(
+      [s(0, 2), s(1, 2), s(25, 4)],
+      0,
+      30,
+      10,
+      ['COUNT', 'AVG', 'PERCENTBAD', 'TIMEAVERAGE'],
+      true,
+    );
     expect(values(r, 'COUNT')).toEqual([2, 0, 1]);
     expect(statuses(r, 'AVG')).toEqual(['good', 'bad', 'good']);
     // Stepped: the value 2 holds through the empty bucket, which is therefore good time.

@@ -92,7 +92,8 @@ function segmentsOf(samples: readonly Value[], bucket: Bucket, stepped: boolean)
     if (samples[i]!.time > bucket.start) points.push(samples[i]!);
   }
   const firstKnown = points[0]?.time ?? bucket.end;
-  if (firstKnown > bucket.start) segments.push({ from: bucket.start, to: firstKnown, status: null, v0: null, v1: null });
+  if (firstKnown > bucket.start)
+    segments.push({ from: bucket.start, to: firstKnown, status: null, v0: null, v1: null });
   points.forEach((left, k) => {
     const to = points[k + 1]?.time ?? bucket.end;
     if (to <= left.time) return;

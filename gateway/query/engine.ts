@@ -6,7 +6,14 @@ import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import { VERSION } from '../version.ts';
-import { type Call, compose, type Handler, type Interceptor, withTimeout, withValidation } from './pipeline.ts';
+import {
+  type Call,
+  compose,
+  type Handler,
+  type Interceptor,
+  withTimeout,
+  withValidation,
+} from './pipeline.ts';
 import { readAtTimes, readPlot, readProcessed, readRaw, readSnapshot } from './read-handlers.ts';
 import { subscribe } from './subscription.ts';
 import { getTags, searchTags } from './tag-handlers.ts';
@@ -31,19 +38,45 @@ export class QueryEngine {
     this.registry = registry;
     this.history = history;
     this.options = options;
-    this.pipeline = compose((call) => this.dispatch(call), ...(options.interceptors ?? []), withValidation, withTimeout(options.timeoutMs));
+    this.pipeline = compose(
+      (call) => this.dispatch(call),
+      ...(options.interceptors ?? []),
+      withValidation,
+      withTimeout(options.timeoutMs),
+    );
   }
 
   /** Runs one operation for a caller; throws a PlantgateError with a catalogue code when it cannot. */
-  execute(ctx: CallContext, operation: OperationName, sourceId: string | undefined, request: unknown, signal = new AbortController().signal): Promise<unknown> {
-    return this.pipeline({ ctx, operation, ...(sourceId === undefined ? {} : { sourceId }), request, signal });
+  execute(
+    ctx: CallContext,
+    operation: OperationName,
+    sourceId: string | undefined,
+    request: unknown,
+    signal = new AbortController().signal,
+  ): Promise<unknown> {
+    return this.pipeline({
+      ctx,
+      operation,
+      ...(sourceId === undefined ? {} : { sourceId }),
+      request,
+      signal,
+    });
   }
 
   /** values.subscribe: validated like every operation, then a stream of changes until `signal` aborts. */
-  async subscribe(ctx: CallContext, sourceId: string, request: unknown, signal: AbortSignal): Promise<AsyncGenerator<unknown>> {
+  async subscribe(
+    ctx: CallContext,
+    sourceId: string,
+    request: unknown,
+    signal: AbortSignal,
+  ): Promise<AsyncGenerator<unknown>> {
     // The pipeline validates (and later authorises and audits) the call; the stream itself runs outside
     // its time limit, for as long as the subscriber stays.
-    const validated = (await compose(async (call) => call.request, ...(this.options.interceptors ?? []), withValidation)({
+    const validated = (await compose(
+      async (call) => call.request,
+      ...(this.options.interceptors ?? []),
+      withValidation,
+    )({
       ctx,
       operation: 'values.subscribe',
       sourceId,
@@ -80,7 +113,8 @@ export class QueryEngine {
 
   private async dispatch(call: Call): Promise<unknown> {
     if (call.operation === 'health') return this.health();
-    if (call.sourceId === undefined) throw gatewayError('PG_ERR_BAD_REQUEST', `${call.operation} needs a source`);
+    if (call.sourceId === undefined)
+      throw gatewayError('PG_ERR_BAD_REQUEST', `${call.operation} needs a source`);
     const source = this.registry.get(call.sourceId);
     const env = { source, history: this.history, signal: call.signal, now: Date.now() };
     const request = call.request as never;

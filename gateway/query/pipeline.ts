@@ -33,9 +33,13 @@ export const withValidation: Interceptor = (next) => async (call) => {
     const first = problems[0]!;
     const limit = /must NOT have (more|fewer) than|must be <=|must be >=/.test(first.message);
     const where = readablePath(first.pointer) || 'request';
-    throw gatewayError(limit ? 'PG_ERR_LIMIT_EXCEEDED' : 'PG_ERR_BAD_REQUEST', `${call.operation}: ${where} ${first.message}`, {
-      problems: problems.slice(0, 10).map((p) => ({ path: readablePath(p.pointer), message: p.message })),
-    });
+    throw gatewayError(
+      limit ? 'PG_ERR_LIMIT_EXCEEDED' : 'PG_ERR_BAD_REQUEST',
+      `${call.operation}: ${where} ${first.message}`,
+      {
+        problems: problems.slice(0, 10).map((p) => ({ path: readablePath(p.pointer), message: p.message })),
+      },
+    );
   }
   return next({ ...call, request });
 };

@@ -19,7 +19,8 @@ export interface ReadEnv {
 function range(request: { start: string; end: string }, now: number): { start: number; end: number } {
   const start = parseTime(request.start, now, 'start');
   const end = parseTime(request.end, now, 'end');
-  if (end <= start) throw gatewayError('PG_ERR_BAD_TIME', `end (${request.end}) must be after start (${request.start})`);
+  if (end <= start)
+    throw gatewayError('PG_ERR_BAD_TIME', `end (${request.end}) must be after start (${request.start})`);
   return { start, end };
 }
 
@@ -27,11 +28,16 @@ export async function readSnapshot(env: ReadEnv, request: OperationRequest<'valu
   const driver = runningDriver(env.source);
   const resolved = await resolveTags(env.source, request.tags, env.signal);
   const known = resolved.filter((r) => r.tag).map((r) => r.tag!);
-  if (!hasCapability(driver, 'snapshotRead')) throw gatewayError('PG_ERR_NOT_SUPPORTED', 'the driver has no snapshot read');
+  if (!hasCapability(driver, 'snapshotRead'))
+    throw gatewayError('PG_ERR_NOT_SUPPORTED', 'the driver has no snapshot read');
   const read = known.length ? await driver.readSnapshot(known, env.signal) : [];
   let k = 0;
   const values: WireTagValue[] = resolved.map((r) => {
-    if (!r.tag) return { tag: r.ref, ...toWire(badValue(env.now, StatusCodes.BadNodeIdUnknown, notFound(r.ref).message)) };
+    if (!r.tag)
+      return {
+        tag: r.ref,
+        ...toWire(badValue(env.now, StatusCodes.BadNodeIdUnknown, notFound(r.ref).message)),
+      };
     return { tag: r.ref, ...toWire(read[k++]!) };
   });
   return { values };
@@ -41,7 +47,9 @@ export async function readSnapshot(env: ReadEnv, request: OperationRequest<'valu
 async function perTag(
   env: ReadEnv,
   refs: readonly string[],
-  read: (tag: NonNullable<Awaited<ReturnType<typeof resolveTags>>[number]['tag']>) => Promise<Omit<TagHistory, 'tag'>[]>,
+  read: (
+    tag: NonNullable<Awaited<ReturnType<typeof resolveTags>>[number]['tag']>,
+  ) => Promise<Omit<TagHistory, 'tag'>[]>,
 ): Promise<{ tags: TagHistory[] }> {
   const resolved = await resolveTags(env.source, refs, env.signal);
   const tags: TagHistory[] = [];
@@ -74,7 +82,12 @@ export function readRaw(env: ReadEnv, request: OperationRequest<'values.raw'>) {
   });
 }
 
-async function samplesForBuckets(env: ReadEnv, tag: Parameters<typeof readRawSamples>[2], start: number, end: number): Promise<Value[]> {
+async function samplesForBuckets(
+  env: ReadEnv,
+  tag: Parameters<typeof readRawSamples>[2],
+  start: number,
+  end: number,
+): Promise<Value[]> {
   const samples = await readRawSamples(
     env.source,
     env.history,
@@ -83,7 +96,10 @@ async function samplesForBuckets(env: ReadEnv, tag: Parameters<typeof readRawSam
     env.signal,
   );
   if (samples.length > LIMITS.aggregateSamples) {
-    throw gatewayError('PG_ERR_LIMIT_EXCEEDED', `more than ${LIMITS.aggregateSamples} values in the range of ${tag.name}; ask for a shorter range`);
+    throw gatewayError(
+      'PG_ERR_LIMIT_EXCEEDED',
+      `more than ${LIMITS.aggregateSamples} values in the range of ${tag.name}; ask for a shorter range`,
+    );
   }
   return samples;
 }
@@ -102,7 +118,10 @@ export function readProcessed(env: ReadEnv, request: OperationRequest<'values.pr
   const interval = parseDuration(request.interval);
   const count = Math.ceil((end - start) / interval);
   if (count > LIMITS.buckets) {
-    throw gatewayError('PG_ERR_LIMIT_EXCEEDED', `${count} buckets asked; at most ${LIMITS.buckets} (widen interval or shorten the range)`);
+    throw gatewayError(
+      'PG_ERR_LIMIT_EXCEEDED',
+      `${count} buckets asked; at most ${LIMITS.buckets} (widen interval or shorten the range)`,
+    );
   }
   const list = buckets(start, end, interval);
   return perTag(env, request.tags, async (tag) => {

@@ -1,5 +1,12 @@
 /** Resolving what a request names: the running driver, the tags, the history to read from. */
-import { type Driver, hasCapability, PlantgateError, type RawQuery, type Tag, type Value } from '../../drivers/core/index.ts';
+import {
+  type Driver,
+  hasCapability,
+  PlantgateError,
+  type RawQuery,
+  type Tag,
+  type Value,
+} from '../../drivers/core/index.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Source } from '../sources/source.ts';
@@ -21,7 +28,11 @@ export interface ResolvedTag {
   tag?: Tag;
 }
 
-export async function resolveTags(source: Source, refs: readonly string[], signal: AbortSignal): Promise<ResolvedTag[]> {
+export async function resolveTags(
+  source: Source,
+  refs: readonly string[],
+  signal: AbortSignal,
+): Promise<ResolvedTag[]> {
   const driver = runningDriver(source);
   if (hasCapability(driver, 'tagSearch')) {
     const found = await driver.getTags(refs, signal);
@@ -51,6 +62,10 @@ export async function readRawSamples(
     for await (const chunk of driver.readRaw(tag, query, signal)) values.push(...chunk);
     return values;
   }
-  if (hasCapability(driver, 'pushesValues') && driver.recordsLocally) return history.readRaw(source.id, tag.id, query);
-  throw gatewayError('PG_ERR_NO_HISTORY', `source "${source.id}" keeps no history and does not record values locally`);
+  if (hasCapability(driver, 'pushesValues') && driver.recordsLocally)
+    return history.readRaw(source.id, tag.id, query);
+  throw gatewayError(
+    'PG_ERR_NO_HISTORY',
+    `source "${source.id}" keeps no history and does not record values locally`,
+  );
 }

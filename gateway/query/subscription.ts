@@ -33,7 +33,8 @@ export async function* subscribe(
     const now = Date.now();
     const first: WireTagValue[] = [];
     const known = resolved.filter((r) => r.tag).map((r) => r.tag!);
-    const current = hasCapability(driver, 'snapshotRead') && known.length ? await driver.readSnapshot(known, signal) : [];
+    const current =
+      hasCapability(driver, 'snapshotRead') && known.length ? await driver.readSnapshot(known, signal) : [];
     known.forEach((tag, i) => {
       const v = current[i] ?? badValue(now, StatusCodes.BadWaitingForInitialData, 'no value yet');
       lastSent.set(tag.id, keyOf({ tag: tag.id, ...v }));
@@ -41,7 +42,11 @@ export async function* subscribe(
       for (const ref of refsById.get(tag.id)!) first.push({ tag: ref, ...toWire(v) });
     });
     for (const r of resolved) {
-      if (!r.tag) first.push({ tag: r.ref, ...toWire(badValue(now, StatusCodes.BadNodeIdUnknown, notFound(r.ref).message)) });
+      if (!r.tag)
+        first.push({
+          tag: r.ref,
+          ...toWire(badValue(now, StatusCodes.BadNodeIdUnknown, notFound(r.ref).message)),
+        });
     }
     yield { values: first };
     while (!signal.aborted) {

@@ -6,11 +6,18 @@ import { runningDriver } from './resolve.ts';
 
 /** `*` any run, `?` one character; everything else literal; case-insensitive. */
 export function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'is');
 }
 
-export async function searchTags(source: Source, request: OperationRequest<'tags.search'>, signal: AbortSignal) {
+export async function searchTags(
+  source: Source,
+  request: OperationRequest<'tags.search'>,
+  signal: AbortSignal,
+) {
   const driver = runningDriver(source);
   if (hasCapability(driver, 'tagSearch')) {
     const { tags, total } = await driver.searchTags(request, signal);
@@ -33,7 +40,12 @@ export async function searchTags(source: Source, request: OperationRequest<'tags
     )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const from = (request.page - 1) * request.pageSize;
-  return { tags: matches.slice(from, from + request.pageSize), total: matches.length, page: request.page, pageSize: request.pageSize };
+  return {
+    tags: matches.slice(from, from + request.pageSize),
+    total: matches.length,
+    page: request.page,
+    pageSize: request.pageSize,
+  };
 }
 
 export async function getTags(source: Source, request: OperationRequest<'tags.get'>, signal: AbortSignal) {

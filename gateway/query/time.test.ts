@@ -21,7 +21,9 @@ describe('request times', () => {
   it('given nonsense, when parsed, then PG_ERR_BAD_TIME names the field and the text', () => {
     expect(() => parseTime('yesterday', now, 'start')).toThrow(/start "yesterday"/);
     expect(() => parseTime('*-1y', now)).toThrowError(expect.objectContaining({ code: 'PG_ERR_BAD_TIME' }));
-    expect(() => parseTime('2026-13-45T00:00:00Z', now)).toThrowError(expect.objectContaining({ code: 'PG_ERR_BAD_TIME' }));
+    expect(() => parseTime('2026-13-45T00:00:00Z', now)).toThrowError(
+      expect.objectContaining({ code: 'PG_ERR_BAD_TIME' }),
+    );
     expect(() => parseDuration('0s')).toThrowError(expect.objectContaining({ code: 'PG_ERR_BAD_TIME' }));
     expect(parseDuration('1.5m')).toBe(90_000);
   });

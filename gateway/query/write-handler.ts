@@ -18,11 +18,7 @@ export async function writeValues(
   now: number,
 ): Promise<{ results: WriteOutcome[] }> {
   const driver = runningDriver(source);
-  const resolved = await resolveTags(
-    source,
-    [...new Set(request.values.map((v) => v.tag))],
-    signal,
-  );
+  const resolved = await resolveTags(source, [...new Set(request.values.map((v) => v.tag))], signal);
   const byRef = new Map(resolved.map((r) => [r.ref, r.tag]));
   const results: (WriteOutcome | undefined)[] = request.values.map(() => undefined);
   const pending: { index: number; write: WriteRequest }[] = [];
@@ -31,9 +27,17 @@ export async function writeValues(
     if (!tag) {
       results[index] = { tag: v.tag, ok: false, error: notFound(v.tag) };
     } else if (!hasCapability(driver, 'valueWrite')) {
-      results[index] = { tag: v.tag, ok: false, error: { code: 'PG_ERR_NOT_SUPPORTED', message: 'the driver cannot write' } };
+      results[index] = {
+        tag: v.tag,
+        ok: false,
+        error: { code: 'PG_ERR_NOT_SUPPORTED', message: 'the driver cannot write' },
+      };
     } else if (!tag.writable) {
-      results[index] = { tag: v.tag, ok: false, error: { code: 'PG_ERR_TAG_NOT_WRITABLE', message: `${tag.name} is not writable` } };
+      results[index] = {
+        tag: v.tag,
+        ok: false,
+        error: { code: 'PG_ERR_TAG_NOT_WRITABLE', message: `${tag.name} is not writable` },
+      };
     } else {
       try {
         const time = v.time === undefined ? undefined : parseTime(v.time, now, `values[${index}].time`);
@@ -54,7 +58,15 @@ export async function writeValues(
       const tag = request.values[p.index]!.tag;
       results[p.index] = r.ok
         ? { tag, ok: true }
-        : { tag, ok: false, error: { code: r.code, message: r.message, ...(r.statusCode === undefined ? {} : { statusCode: r.statusCode }) } };
+        : {
+            tag,
+            ok: false,
+            error: {
+              code: r.code,
+              message: r.message,
+              ...(r.statusCode === undefined ? {} : { statusCode: r.statusCode }),
+            },
+          };
     });
   }
   return { results: results as WriteOutcome[] };

@@ -12,7 +12,10 @@ export class SourceRegistry {
   constructor(config: GatewayConfig, history: HistoryStore, log: Logger) {
     for (const entry of config.sources) {
       const factory = findDriver(entry.driver)!;
-      this.sources.set(entry.id, new Source(entry, factory, { history, log, dataDir: config.gateway.dataDir }));
+      this.sources.set(
+        entry.id,
+        new Source(entry, factory, { history, log, dataDir: config.gateway.dataDir }),
+      );
     }
   }
 

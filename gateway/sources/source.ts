@@ -85,7 +85,11 @@ export class Source {
       this.lastError = (error as Error).message;
       this.failures++;
       const delay = Math.min(60_000, 1000 * 2 ** Math.min(this.failures - 1, 6));
-      this.deps.log.error('source failed to start', { source: this.id, error: this.lastError, retryInMs: delay });
+      this.deps.log.error('source failed to start', {
+        source: this.id,
+        error: this.lastError,
+        retryInMs: delay,
+      });
       await this.driverInstance?.stop().catch(() => undefined);
       this.driverInstance = undefined;
       if (!this.abort.signal.aborted) {

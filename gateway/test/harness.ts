@@ -2,8 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startBoilerSimulator } from '../../hardware-tests/simulators/index.ts';
 import { silentLogger } from '../../drivers/core/index.ts';
+import { startBoilerSimulator } from '../../hardware-tests/simulators/index.ts';
 import { loadGatewayConfig } from '../config/load.ts';
 import { LocalApiClient } from '../local-api/client.ts';
 import { readLocalToken } from '../local-api/token.ts';
@@ -76,12 +76,19 @@ sources:
   };
 }
 
-export async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last: ${JSON.stringify(value).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met within ${timeoutMs} ms; last: ${JSON.stringify(value).slice(0, 500)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

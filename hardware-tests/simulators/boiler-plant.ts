@@ -26,7 +26,9 @@ export interface BoilerSimulator {
   stop(): Promise<void>;
 }
 
-export async function startBoilerSimulator(options: { port?: number; host?: string; tickMs?: number } = {}): Promise<BoilerSimulator> {
+export async function startBoilerSimulator(
+  options: { port?: number; host?: string; tickMs?: number } = {},
+): Promise<BoilerSimulator> {
   const server = new ModbusTcpSimulator();
   const t = server.tables;
   const L = BOILER_LAYOUT;

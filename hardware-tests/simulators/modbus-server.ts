@@ -30,7 +30,12 @@ export function createTables(): ModbusTables {
   };
 }
 
-const TABLE_OF_FC: Record<number, keyof ModbusTables> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input' };
+const TABLE_OF_FC: Record<number, keyof ModbusTables> = {
+  1: 'coil',
+  2: 'discrete',
+  3: 'holding',
+  4: 'input',
+};
 
 export class ModbusTcpSimulator {
   readonly tables: ModbusTables;
@@ -128,7 +133,8 @@ export class ModbusTcpSimulator {
     if (table) {
       const bits = table === 'coil' || table === 'discrete';
       if (countOrValue < 1 || countOrValue > (bits ? 2000 : 125)) return exception(3);
-      if (address + countOrValue > 65536 || this.isUnmapped(table, address, countOrValue)) return exception(2);
+      if (address + countOrValue > 65536 || this.isUnmapped(table, address, countOrValue))
+        return exception(2);
       if (bits) {
         const bytes = Buffer.alloc(Math.ceil(countOrValue / 8));
         for (let i = 0; i < countOrValue; i++) {
@@ -154,14 +160,16 @@ export class ModbusTcpSimulator {
         this.tables.holding[address] = countOrValue;
         return pdu.subarray(0, 5);
       case 15: {
-        if (address + countOrValue > 65536 || this.isUnmapped('coil', address, countOrValue)) return exception(2);
+        if (address + countOrValue > 65536 || this.isUnmapped('coil', address, countOrValue))
+          return exception(2);
         for (let i = 0; i < countOrValue; i++) {
           this.tables.coil[address + i] = (pdu[6 + (i >> 3)]! >> (i & 7)) & 1;
         }
         return pdu.subarray(0, 5);
       }
       case 16: {
-        if (address + countOrValue > 65536 || this.isUnmapped('holding', address, countOrValue)) return exception(2);
+        if (address + countOrValue > 65536 || this.isUnmapped('holding', address, countOrValue))
+          return exception(2);
         for (let i = 0; i < countOrValue; i++) this.tables.holding[address + i] = pdu.readUInt16BE(6 + i * 2);
         return pdu.subarray(0, 5);
       }

@@ -40,7 +40,9 @@ describe('Modbus addresses', () => {
     expect(() => point({ address: 'coil:1', type: 'int16' })).toThrow(/coil holds bits/);
     expect(() => point({ address: 'holding:1', type: 'string' })).toThrow(/needs length/);
     expect(() => point({ address: 'holding:1.2', writable: true })).toThrow(/cannot be writable/);
-    expect(() => point({ address: 'holding:65534', type: 'float32', count: 2 })).toThrow(/past address 65535/);
+    expect(() => point({ address: 'holding:65534', type: 'float32', count: 2 })).toThrow(
+      /past address 65535/,
+    );
   });
 });
 

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { RecordingHost } from '../../core/testing.ts';
-import { modbusDriver } from '../index.ts';
 import type { ModbusDriver, ModbusSourceConfig } from '../driver.ts';
+import { modbusDriver } from '../index.ts';
 import { ModbusPoll, ModbusSettings, ModbusTagConfig } from '../settings.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -24,8 +24,11 @@ export function pymodbusAvailable(): boolean {
 
 export function requirePeersOrSkip(): boolean {
   if (pymodbusAvailable()) return true;
-  if (process.env.CI) throw new Error('python3-pymodbus and socat are required in CI (.ci/run installs them)');
-  console.warn('NOTICE: python3-pymodbus or socat missing: pymodbus peer tests are skipped (apt-get install python3-pymodbus socat)');
+  if (process.env.CI)
+    throw new Error('python3-pymodbus and socat are required in CI (.ci/run installs them)');
+  console.warn(
+    'NOTICE: python3-pymodbus or socat missing: pymodbus peer tests are skipped (apt-get install python3-pymodbus socat)',
+  );
   return false;
 }
 
@@ -82,7 +85,10 @@ export async function startPymodbus(
   units: Record<number, PeerEntry[]>,
   device?: string,
 ): Promise<RunningPeer> {
-  const { child, line } = await spawnUntilReady(PYTHON, [PEER, JSON.stringify({ mode, units, device, lifetime: 600 })]);
+  const { child, line } = await spawnUntilReady(PYTHON, [
+    PEER,
+    JSON.stringify({ mode, units, device, lifetime: 600 }),
+  ]);
   return { port: Number(line.split(' ')[1]), stop: () => stopChild(child) };
 }
 
@@ -91,7 +97,9 @@ export async function startSerialPair(): Promise<{ a: string; b: string; stop():
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-pty-'));
   const a = path.join(dir, 'a');
   const b = path.join(dir, 'b');
-  const child = spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+  const child = spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    stdio: 'ignore',
+  });
   const deadline = Date.now() + 5000;
   while (!(existsSync(a) && existsSync(b))) {
     if (Date.now() > deadline) throw new Error('socat did not create the pty pair');
@@ -126,7 +134,9 @@ export function modbusSource(
   return config;
 }
 
-export async function startDriver(config: ModbusSourceConfig): Promise<{ driver: ModbusDriver; host: RecordingHost }> {
+export async function startDriver(
+  config: ModbusSourceConfig,
+): Promise<{ driver: ModbusDriver; host: RecordingHost }> {
   const host = new RecordingHost();
   const driver = modbusDriver.create(config, host) as ModbusDriver;
   await driver.start(new AbortController().signal);

@@ -2,17 +2,38 @@ import { describe, expect, it } from 'vitest';
 import { type ModbusPoint, resolvePoint } from '../address.ts';
 import { gapKey, type PlanLimits, planReads } from '../planner.ts';
 
-const limits: PlanLimits = { maxRegistersPerRead: 125, maxBitsPerRead: 2000, maxRegisterGap: 10, maxBitGap: 64 };
+const limits: PlanLimits = {
+  maxRegistersPerRead: 125,
+  maxBitsPerRead: 2000,
+  maxRegisterGap: 10,
+  maxBitGap: 64,
+};
 const p = (address: string, type?: 'float32' | 'uint16' | 'bool', unitId = 1): ModbusPoint =>
   resolvePoint(
-    { name: address, address, ...(type ? { type } : {}), description: '', wordOrder: 'ABCD', count: 1, scale: 1, offset: 0, units: '', writable: false, labels: [], unitId },
+    {
+      name: address,
+      address,
+      ...(type ? { type } : {}),
+      description: '',
+      wordOrder: 'ABCD',
+      count: 1,
+      scale: 1,
+      offset: 0,
+      units: '',
+      writable: false,
+      labels: [],
+      unitId,
+    },
     { unitId: 1, addressBase: 0 },
   );
 const shape = (blocks: ReturnType<typeof planReads>) => blocks.map((b) => [b.table, b.start, b.count]);
 
 describe('read planner', () => {
   it('given contiguous and near points, when planned, then they merge across gaps up to the limit', () => {
-    const blocks = planReads([p('holding:0', 'float32'), p('holding:2', 'float32'), p('holding:14'), p('holding:30')], limits);
+    const blocks = planReads(
+      [p('holding:0', 'float32'), p('holding:2', 'float32'), p('holding:14'), p('holding:30')],
+      limits,
+    );
     // 0-3 contiguous; 14 is 10 away (gap 10 = limit) → merged; 30 is 15 away → new block.
     expect(shape(blocks)).toEqual([
       ['holding', 0, 15],
@@ -22,7 +43,10 @@ describe('read planner', () => {
   });
 
   it('given unsorted points in several tables and units, when planned, then each table and unit is planned apart', () => {
-    const blocks = planReads([p('coil:5'), p('holding:3'), p('coil:1'), p('input:3'), p('holding:3', undefined, 2)], limits);
+    const blocks = planReads(
+      [p('coil:5'), p('holding:3'), p('coil:1'), p('input:3'), p('holding:3', undefined, 2)],
+      limits,
+    );
     expect(shape(blocks)).toEqual([
       ['coil', 1, 5],
       ['holding', 3, 1],
@@ -45,7 +69,10 @@ describe('read planner', () => {
   });
 
   it('given a multi-register value, when it would straddle the cap, then it starts a new block and is never split', () => {
-    const blocks = planReads([p('holding:0'), p('holding:123', 'float32')], { ...limits, maxRegistersPerRead: 124 });
+    const blocks = planReads([p('holding:0'), p('holding:123', 'float32')], {
+      ...limits,
+      maxRegistersPerRead: 124,
+    });
     expect(shape(blocks)).toEqual([
       ['holding', 0, 1],
       ['holding', 123, 2],

@@ -4,7 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type ConformanceFixture, describeDriverConformance } from '../../core/conformance.ts';
-import { modbusSource, type PeerEntry, requirePeersOrSkip, startDriver, startPymodbus, startSerialPair } from './peers.ts';
+import {
+  modbusSource,
+  type PeerEntry,
+  requirePeersOrSkip,
+  startDriver,
+  startPymodbus,
+  startSerialPair,
+} from './peers.ts';
 
 const available = requirePeersOrSkip();
 
@@ -94,7 +101,11 @@ const SERVED = [
 function fixture(transport: 'tcp' | 'rtuOverTcp' | 'rtu'): () => Promise<ConformanceFixture> {
   return async () => {
     const serial = transport === 'rtu' ? await startSerialPair() : undefined;
-    const peer = await startPymodbus(transport === 'rtuOverTcp' ? 'rtu-over-tcp' : transport, { 1: PEER_VALUES }, serial?.b);
+    const peer = await startPymodbus(
+      transport === 'rtuOverTcp' ? 'rtu-over-tcp' : transport,
+      { 1: PEER_VALUES },
+      serial?.b,
+    );
     const settings =
       transport === 'rtu'
         ? { transport, serial: { path: serial!.a, baudRate: 19200 }, timeoutMs: 1000 }
@@ -129,11 +140,16 @@ describe.runIf(available)('Modbus driver against pymodbus', () => {
   it('given a block that reads through holes the device lacks, when it answers exception 2, then the planner splits it once and remembers', async () => {
     const peer = await startPymodbus('tcp', { 1: PEER_VALUES });
     const { driver, host } = await startDriver(
-      modbusSource({ host: '127.0.0.1', port: peer.port, maxRegisterGap: 16 }, TAGS.filter((t) => t.address.startsWith('holding:') && t.name !== 'Missing')),
+      modbusSource(
+        { host: '127.0.0.1', port: peer.port, maxRegisterGap: 16 },
+        TAGS.filter((t) => t.address.startsWith('holding:') && t.name !== 'Missing'),
+      ),
     );
     try {
       const before = driver.health().details!.groups as { requestsPerCycle: number }[];
-      await host.waitFor((latest) => latest.get('Far')?.status === 'good' && latest.get('I16')?.status === 'good');
+      await host.waitFor(
+        (latest) => latest.get('Far')?.status === 'good' && latest.get('I16')?.status === 'good',
+      );
       const after = driver.health().details!.groups as { requestsPerCycle: number }[];
       // One merged block at first; after exception 2 the contiguous runs: 0-5, 10-17, 20-35, 40-47, 50-53, 60, 70, 80-81, 96.
       expect(before[0]!.requestsPerCycle).toBe(1);

