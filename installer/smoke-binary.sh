@@ -15,6 +15,11 @@ run() { env -i PATH=/usr/bin:/bin HOME="$work" "$@"; }
 
 version=$(run ./plantgate --version)
 echo "binary version: $version"
+# NODE_OPTIONS must not load code into the binary (execArgvExtension: none).
+echo 'console.log("NODE_OPTIONS reached the binary")' > inject.js
+if env -i PATH=/usr/bin:/bin NODE_OPTIONS="--require $work/inject.js" ./plantgate --version | grep -q 'NODE_OPTIONS reached'; then
+  echo "NODE_OPTIONS reached the binary" >&2; exit 1
+fi
 run timeout 60 ./plantgate demo --smoke --dir "$work/demo"
 
 socat pty,raw,echo=0,link="$work/a" pty,raw,echo=0,link="$work/b" & pids+=($!)
@@ -34,7 +39,8 @@ sources:
     tags:
       - { name: X, address: "holding:0", type: int16 }
 YAML
-run ./plantgate gateway --config rtu.yaml 2> gateway.log & pids+=($!)
+# Not through run(): a backgrounded function is a subshell, and killing it would leave the gateway behind.
+env -i PATH=/usr/bin:/bin HOME="$work" ./plantgate gateway --config rtu.yaml 2> gateway.log & pids+=($!)
 for _ in $(seq 100); do
   answer=$(run ./plantgate query --config rtu.yaml values.snapshot bus '{"tags":["X"]}' 2>/dev/null || true)
   if echo "$answer" | grep -q '"value": -1234'; then echo "RTU read through the binary: ok"; exit 0; fi

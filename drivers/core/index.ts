@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './host.ts';
 export * from './model.ts';
 export * from './schema.ts';
+export * from './value-columns.ts';

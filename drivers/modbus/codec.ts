@@ -8,14 +8,18 @@ import type { ScalarValue, TagValueData } from '../core/index.ts';
 import type { ModbusPoint } from './address.ts';
 import type { WordOrder } from './settings.ts';
 
-/** Puts registers into big-endian byte order. */
-function toBigEndian(registers: readonly number[], order: WordOrder): Buffer {
-  const words = order === 'CDAB' || order === 'DCBA' ? [...registers].reverse() : registers;
+/** Scratch space for values of up to four registers: decoding allocates nothing per value. */
+const scratch = Buffer.alloc(8);
+
+/** Puts `count` registers from `offset` into big-endian byte order. */
+function toBigEndian(registers: readonly number[], offset: number, count: number, order: WordOrder): Buffer {
+  const buffer = count <= 4 ? scratch : Buffer.allocUnsafe(count * 2);
+  const reverse = order === 'CDAB' || order === 'DCBA';
   const swapBytes = order === 'BADC' || order === 'DCBA';
-  const buffer = Buffer.allocUnsafe(words.length * 2);
-  words.forEach((word, i) => {
+  for (let i = 0; i < count; i++) {
+    const word = registers[offset + (reverse ? count - 1 - i : i)] ?? 0;
     buffer.writeUInt16BE(swapBytes ? ((word & 0xff) << 8) | (word >> 8) : word, i * 2);
-  });
+  }
   return buffer;
 }
 
@@ -38,12 +42,12 @@ function scaled(point: ModbusPoint, raw: number): number {
   return identityScaling(point) ? raw : Number((raw * point.scale + point.offset).toPrecision(15));
 }
 
-function decodeElement(point: ModbusPoint, registers: readonly number[]): ScalarValue {
+function decodeElement(point: ModbusPoint, registers: readonly number[], offset: number): ScalarValue {
   if (point.type === 'bool') {
-    const word = registers[0] ?? 0;
+    const word = registers[offset] ?? 0;
     return point.bit === undefined ? word !== 0 : ((word >> point.bit) & 1) === 1;
   }
-  const bytes = toBigEndian(registers, point.wordOrder);
+  const bytes = toBigEndian(registers, offset, point.width, point.wordOrder);
   switch (point.type) {
     case 'int16':
       return scaled(point, bytes.readInt16BE(0));
@@ -63,24 +67,25 @@ function decodeElement(point: ModbusPoint, registers: readonly number[]): Scalar
       return identityScaling(point) ? raw.toString() : scaled(point, Number(raw));
     }
     case 'string': {
-      const end = bytes.indexOf(0);
-      return bytes.toString('latin1', 0, end === -1 ? bytes.length : end).trimEnd();
+      // The scratch buffer may be longer than the string: stop at its size or the first NUL.
+      const size = point.width * 2;
+      const nul = bytes.indexOf(0);
+      return bytes.toString('latin1', 0, nul === -1 || nul > size ? size : nul).trimEnd();
     }
   }
 }
 
-/** Decodes a point from the registers of its span. */
-export function decodeRegisters(point: ModbusPoint, registers: readonly number[]): TagValueData {
-  if (point.count === 1) return decodeElement(point, registers);
+/** Decodes a point from a read's registers, its span starting at `offset`. */
+export function decodeRegisters(point: ModbusPoint, registers: readonly number[], offset = 0): TagValueData {
+  if (point.count === 1) return decodeElement(point, registers, offset);
   const values: ScalarValue[] = [];
-  for (let i = 0; i < point.count; i++) {
-    values.push(decodeElement(point, registers.slice(i * point.width, (i + 1) * point.width)));
-  }
+  for (let i = 0; i < point.count; i++)
+    values.push(decodeElement(point, registers, offset + i * point.width));
   return values;
 }
 
-export function decodeBits(point: ModbusPoint, bits: readonly boolean[]): TagValueData {
-  return point.count === 1 ? (bits[0] ?? false) : bits.slice(0, point.count);
+export function decodeBits(point: ModbusPoint, bits: readonly boolean[], offset = 0): TagValueData {
+  return point.count === 1 ? (bits[offset] ?? false) : bits.slice(offset, offset + point.count);
 }
 
 const INTEGER_RANGE = {

@@ -13,6 +13,7 @@ import {
   type TagCatalog,
   type TagValue,
   type Value,
+  ValueColumns,
   type ValueWrite,
   type WriteRequest,
   type WriteResult,
@@ -58,7 +59,9 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
   private readonly tags: Tag[];
   private readonly points: ModbusPoint[];
   private readonly indexById = new Map<string, number>();
-  private readonly latest = new Map<number, Value>();
+  /** The latest value of each tag, by index; `polled` marks those that have one. */
+  private readonly latest: ValueColumns;
+  private readonly polled: Uint8Array;
   private readonly groups: PollGroup[];
   private readonly limits: PlanLimits;
   private readonly noBridge: NoBridgeSet = new Set();
@@ -80,6 +83,8 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     this.points = config.tags.map((t) => resolvePoint(t, { unitId: s.unitId, addressBase: s.addressBase }));
     this.tags = config.tags.map((t, i) => toTag(t, this.points[i]!));
     for (const [i, tag] of this.tags.entries()) this.indexById.set(tag.id, i);
+    this.latest = new ValueColumns(this.tags.length);
+    this.polled = new Uint8Array(this.tags.length);
     this.limits = {
       maxRegistersPerRead: s.maxRegistersPerRead,
       maxBitsPerRead: s.maxBitsPerRead,
@@ -89,10 +94,12 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     this.units = new UnitHealth(s.demoteAfterFailures, s.demoteForMs);
     this.connection = new ModbusConnection(s, host.log);
     const byGroup = new Map<string, number[]>();
-    config.tags.forEach((t, i) => {
+    for (const [i, t] of config.tags.entries()) {
       const name = t.group ?? 'default';
-      byGroup.set(name, [...(byGroup.get(name) ?? []), i]);
-    });
+      const indices = byGroup.get(name) ?? [];
+      byGroup.set(name, indices);
+      indices.push(i);
+    }
     this.groups = [...byGroup].map(([name, indices]) => ({
       name,
       intervalMs: name === 'default' ? config.poll.intervalMs : config.poll.groups[name]!.intervalMs,
@@ -150,8 +157,9 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     const now = Date.now();
     return tags.map((tag) => {
       const index = this.indexById.get(tag.id);
-      const value = index === undefined ? undefined : this.latest.get(index);
-      return value ?? badValue(now, StatusCodes.BadWaitingForInitialData, 'not polled yet');
+      if (index === undefined || !this.polled[index])
+        return badValue(now, StatusCodes.BadWaitingForInitialData, 'not polled yet');
+      return this.latest.get(index);
     });
   }
 
@@ -264,7 +272,11 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
       const update: TagValue[] = [];
       for (const [index, value] of result.values) {
         this.latest.set(index, value);
-        update.push({ tag: this.tags[index]!.id, ...value });
+        this.polled[index] = 1;
+        // The cycle made this object and nothing else holds it: naming its tag in place saves a copy.
+        const tagged = value as TagValue;
+        tagged.tag = this.tags[index]!.id;
+        update.push(tagged);
       }
       if (this.state === 'starting') this.state = 'running';
       group.lastCycleMs = Math.round((performance.now() - started) * 10) / 10;

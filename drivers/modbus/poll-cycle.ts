@@ -44,13 +44,12 @@ function readBlock(ctx: CycleContext, block: ReadBlock): Promise<ReadAnswer> {
 }
 
 function decodePoint(point: ModbusPoint, block: ReadBlock, answer: ReadAnswer, time: number): Value {
-  const from = point.address - block.start;
-  const to = from + point.width * point.count;
+  const offset = point.address - block.start;
   try {
     const value =
       'bits' in answer
-        ? decodeBits(point, answer.bits.slice(from, to))
-        : decodeRegisters(point, answer.registers.slice(from, to));
+        ? decodeBits(point, answer.bits, offset)
+        : decodeRegisters(point, answer.registers, offset);
     return { time, value, status: 'good' };
   } catch (error) {
     return badValue(time, StatusCodes.BadDecodingError, (error as Error).message);

@@ -82,7 +82,7 @@ describe('gateway config', () => {
     expect(problemsOf('gateway: { id: a\n')[0]!.line).toBeGreaterThan(0);
     expect(problemsOf('- 1\n- 2\n')[0]!.message).toMatch(/must hold a mapping/);
     expect(problemsOf('gateway: {id: a, dataDir: x}\ngateway: {id: b, dataDir: y}\n')[0]!.message).toMatch(
-      /unique/i,
+      /duplicated mapping key/,
     );
   });
 

@@ -57,6 +57,14 @@ export const HistorySection = Type.Object(
         'An unchanged value is still recorded this often, so reads can tell a steady value from a silent source.',
       ),
     }),
+    flushMs: Type.Integer({
+      minimum: 1000,
+      maximum: 600000,
+      default: 30000,
+      ...doc(
+        'Recorded values wait in memory at most this long before they are written; a power cut loses at most this much local history.',
+      ),
+    }),
   },
   { additionalProperties: false, default: {} },
 );

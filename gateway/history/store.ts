@@ -1,70 +1,89 @@
 /**
  * Local history: values of sources that keep none of their own, in SQLite built into Node (`node:sqlite`,
- * WAL). Values are stored on change, with the last unchanged sample kept before a change so a steady
- * value reads as steady and not as a ramp, and at least every `heartbeatMs`. Retention by age and size.
+ * WAL). A value is kept when it changes (with the last unchanged sample before the change, so a steady
+ * value reads as steady and not as a ramp) and at least every `heartbeatMs`. Kept samples wait in memory
+ * per tag and are written as one chunk per tag every `flushMs` (or at 512 samples), all due tags in one
+ * transaction; reads see written and waiting samples alike. A clean stop writes everything; a power cut
+ * loses at most `flushMs` of local history. Retention by age and by size.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { RawQuery, Status, TagValue, TagValueData, Value } from '../../drivers/core/index.ts';
+import type { RawQuery, TagValue, Value } from '../../drivers/core/index.ts';
+import { decodeChunk } from './chunk.ts';
+import { SampleBuffer } from './sample-buffer.ts';
 
 export interface HistoryOptions {
   maxAgeDays: number;
   maxSizeMB: number;
   heartbeatMs: number;
+  flushMs: number;
 }
 
-const STATUS_CODE: Record<Status, number> = { good: 0, uncertain: 1, bad: 2 };
-const STATUS_NAME: Status[] = ['good', 'uncertain', 'bad'];
+const MAX_CHUNK = 512;
 
-interface SeriesState {
+interface Series {
   id: number;
-  lastKey: string;
+  /** The newest sample seen, kept or not, in its parts (an object here would outlive the young generation). */
+  lastTime: number;
+  lastValue: Value['value'];
+  lastStatus: Value['status'] | undefined;
+  lastCode: number | undefined;
+  lastError: string | undefined;
+  /** The newest sample was not kept because it equalled the one before. */
+  lastHeld: boolean;
   lastRecordedAt: number;
-  /** The newest sample not stored because it equalled the one before. */
-  held?: Value;
+  /** Kept samples not yet written. */
+  pending: SampleBuffer;
 }
 
-const valueKey = (v: Value) =>
-  `${v.status}|${v.statusCode ?? ''}|${typeof v.value === 'object' ? JSON.stringify(v.value) : String(v.value)}`;
-
-function encodeValue(value: TagValueData): number | string | null {
-  if (value === null) return null;
-  return typeof value === 'number' ? value : JSON.stringify(value);
+function newSeries(id: number): Series {
+  return {
+    id,
+    lastTime: 0,
+    lastValue: null,
+    lastStatus: undefined,
+    lastCode: undefined,
+    lastError: undefined,
+    lastHeld: false,
+    lastRecordedAt: Number.NEGATIVE_INFINITY,
+    pending: new SampleBuffer(),
+  };
 }
 
-function decodeValue(stored: unknown): TagValueData {
-  if (stored === null || typeof stored === 'number') return stored as number | null;
-  if (typeof stored === 'bigint') return Number(stored);
-  return JSON.parse(stored as string) as TagValueData;
+function sameAsLast(series: Series, v: Value): boolean {
+  if (series.lastStatus !== v.status || series.lastCode !== v.statusCode) return false;
+  if (series.lastValue === v.value) return true;
+  return (
+    typeof v.value === 'object' &&
+    v.value !== null &&
+    JSON.stringify(series.lastValue) === JSON.stringify(v.value)
+  );
 }
 
-interface Row {
-  t: number;
-  v: unknown;
-  status: number;
-  code: number | null;
-  err: string | null;
-}
-
-function toValue(row: Row): Value {
-  const value: Value = { time: row.t, value: decodeValue(row.v), status: STATUS_NAME[row.status] ?? 'bad' };
-  if (row.code !== null) value.statusCode = row.code;
-  if (row.err !== null) value.error = row.err;
+function lastOfSeries(series: Series): Value {
+  const value: Value = { time: series.lastTime, value: series.lastValue, status: series.lastStatus ?? 'bad' };
+  if (series.lastCode !== undefined) value.statusCode = series.lastCode;
+  if (series.lastError !== undefined) value.error = series.lastError;
   return value;
+}
+
+interface ChunkRow {
+  t0: number;
+  data: string;
 }
 
 export class HistoryStore {
   readonly file: string;
   private readonly db: DatabaseSync;
   private readonly options: HistoryOptions;
-  private readonly series = new Map<string, SeriesState>();
-  private readonly insert: StatementSync;
-  private readonly findSeries: StatementSync;
-  private readonly addSeries: StatementSync;
-  private readonly rangeRead: StatementSync;
-  private readonly beforeRead: StatementSync;
-  private readonly afterRead: StatementSync;
+  private readonly sources = new Map<string, Map<string, Series>>();
+  private readonly statements: Record<
+    'insert' | 'findSeries' | 'addSeries' | 'overlapping' | 'before' | 'after',
+    StatementSync
+  >;
+  private readonly flushTimer: NodeJS.Timeout;
+  private closed = false;
 
   constructor(dataDir: string, options: HistoryOptions) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -78,76 +97,113 @@ export class HistoryStore {
       PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS series (
         id INTEGER PRIMARY KEY, source TEXT NOT NULL, tag TEXT NOT NULL, UNIQUE (source, tag));
-      CREATE TABLE IF NOT EXISTS samples (
-        series INTEGER NOT NULL, t INTEGER NOT NULL, v, status INTEGER NOT NULL, code INTEGER, err TEXT,
-        PRIMARY KEY (series, t)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS chunks (
+        series INTEGER NOT NULL, t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (series, t0)) WITHOUT ROWID;
     `);
-    this.insert = this.db.prepare(
-      'INSERT OR REPLACE INTO samples (series, t, v, status, code, err) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.findSeries = this.db.prepare('SELECT id FROM series WHERE source = ? AND tag = ?');
-    this.addSeries = this.db.prepare('INSERT INTO series (source, tag) VALUES (?, ?) RETURNING id');
-    this.rangeRead = this.db.prepare(
-      'SELECT t, v, status, code, err FROM samples WHERE series = ? AND t >= ? AND t <= ? ORDER BY t LIMIT ?',
-    );
-    this.beforeRead = this.db.prepare(
-      'SELECT t, v, status, code, err FROM samples WHERE series = ? AND t < ? ORDER BY t DESC LIMIT 1',
-    );
-    this.afterRead = this.db.prepare(
-      'SELECT t, v, status, code, err FROM samples WHERE series = ? AND t > ? ORDER BY t LIMIT 1',
-    );
+    const columns = 't0, data FROM chunks WHERE series = ?';
+    this.statements = {
+      insert: this.db.prepare('INSERT OR REPLACE INTO chunks (series, t0, t1, data) VALUES (?, ?, ?, ?)'),
+      findSeries: this.db.prepare('SELECT id FROM series WHERE source = ? AND tag = ?'),
+      addSeries: this.db.prepare('INSERT INTO series (source, tag) VALUES (?, ?) RETURNING id'),
+      overlapping: this.db.prepare(`SELECT ${columns} AND t1 >= ? AND t0 <= ? ORDER BY t0`),
+      before: this.db.prepare(`SELECT ${columns} AND t1 < ? ORDER BY t0 DESC LIMIT 1`),
+      after: this.db.prepare(`SELECT ${columns} AND t0 > ? ORDER BY t0 LIMIT 1`),
+    };
+    this.flushTimer = setInterval(() => this.flush(Date.now()), Math.min(1000, options.flushMs));
+    this.flushTimer.unref();
   }
 
-  /** Records a batch of values of one source in one transaction; unchanged values are held back. */
+  /** Takes a batch of values of one source; unchanged values are held back, kept ones wait for the flush. */
   record(source: string, values: readonly TagValue[]): number {
-    let written = 0;
-    this.db.exec('BEGIN');
-    try {
-      for (const v of values) {
-        const state = this.state(source, v.tag);
-        const key = valueKey(v);
-        const changed = key !== state.lastKey;
-        if (!changed && v.time - state.lastRecordedAt < this.options.heartbeatMs) {
-          state.held = v;
-          continue;
-        }
-        if (changed && state.held) {
-          this.write(state.id, state.held);
-          written++;
-        }
-        this.write(state.id, v);
-        written++;
-        state.lastKey = key;
-        state.lastRecordedAt = v.time;
-        delete state.held;
+    let kept = 0;
+    const tags = this.tagsOf(source);
+    const unknown = values.filter((v) => !tags.has(v.tag));
+    if (unknown.length)
+      this.addSeries(
+        source,
+        unknown.map((v) => v.tag),
+        tags,
+      );
+    for (const v of values) {
+      const series = tags.get(v.tag)!;
+      const changed = series.lastStatus === undefined || !sameAsLast(series, v);
+      const held = series.lastHeld;
+      if (changed && held) {
+        series.pending.push(lastOfSeries(series));
+        kept++;
       }
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
+      series.lastTime = v.time;
+      series.lastValue = v.value;
+      series.lastStatus = v.status;
+      series.lastCode = v.statusCode;
+      series.lastError = v.error;
+      if (!changed && v.time - series.lastRecordedAt < this.options.heartbeatMs) {
+        series.lastHeld = true;
+        continue;
+      }
+      series.pending.push(v);
+      kept++;
+      series.lastRecordedAt = v.time;
+      series.lastHeld = false;
+      if (series.pending.length >= MAX_CHUNK) this.writeChunks([series]);
     }
-    return written;
+    return kept;
   }
 
-  /** Raw samples of one tag, in time order, at most `maxValues` inside the range plus boundaries. */
-  readRaw(source: string, tag: string, query: RawQuery): Value[] {
-    const row = this.findSeries.get(source, tag) as { id: number } | undefined;
-    if (!row) return [];
-    const result = (
-      this.rangeRead.all(row.id, query.start, query.end, query.maxValues) as unknown as Row[]
-    ).map(toValue);
-    // The held-back sample is the newest known value: reads see it as if it were stored.
-    const held = this.series.get(`${source}\u0000${tag}`)?.held;
-    const heldInRange = held && held.time >= query.start && held.time <= query.end;
-    if (held && heldInRange && result.length < query.maxValues) result.push(held);
-    if (query.boundary === 'outside') {
-      const before = this.beforeRead.get(row.id, query.start) as Row | undefined;
-      if (before) result.unshift(toValue(before));
-      if (result.length <= query.maxValues) {
-        const after = this.afterRead.get(row.id, query.end) as Row | undefined;
-        if (after) result.push(toValue(after));
-        else if (held && held.time > query.end) result.push(held);
+  /** Writes every tag whose oldest waiting sample is `flushMs` old (all of them with `force`). */
+  flush(now: number, force = false): void {
+    if (this.closed) return;
+    const due: Series[] = [];
+    for (const tags of this.sources.values()) {
+      for (const series of tags.values()) {
+        if (series.pending.length && (force || now - series.pending.timeAt(0) >= this.options.flushMs))
+          due.push(series);
       }
+    }
+    if (due.length) this.writeChunks(due);
+  }
+
+  /** Raw samples of one tag in time order: at most `maxValues` inside the range, plus boundaries. */
+  readRaw(source: string, tag: string, query: RawQuery): Value[] {
+    const series = this.sources.get(source)?.get(tag) ?? this.loadSeries(source, tag);
+    if (!series) return [];
+    const waiting = series.pending.toValues();
+    if (series.lastHeld) waiting.push(lastOfSeries(series));
+    const inRange: Value[] = [];
+    let before: Value | undefined;
+    let after: Value | undefined;
+    const take = (s: Value) => {
+      if (s.time < query.start) {
+        if (!before || s.time >= before.time) before = s;
+      } else if (s.time > query.end) {
+        if (!after || s.time < after.time) after = s;
+      } else if (inRange.length <= query.maxValues) {
+        inRange.push(s);
+      }
+    };
+    for (const row of this.statements.overlapping.iterate(
+      series.id,
+      query.start,
+      query.end,
+    ) as Iterable<ChunkRow>) {
+      for (const s of decodeChunk(row.t0, row.data)) take(s);
+      if (inRange.length > query.maxValues) break;
+    }
+    for (const s of waiting) take(s);
+    inRange.sort((a, b) => a.time - b.time);
+    const result = inRange.slice(0, query.maxValues);
+    if (query.boundary === 'outside') {
+      // Neighbours may also sit in chunks wholly outside the range; the nearest one wins.
+      const earlier = this.lastOf(this.statements.before.get(series.id, query.start) as ChunkRow | undefined);
+      if (earlier && (!before || earlier.time > before.time)) before = earlier;
+      const later = this.firstOf(
+        this.statements.after.get(series.id, query.end) as ChunkRow | undefined,
+        query.end,
+      );
+      if (later && (!after || later.time < after.time)) after = later;
+      if (before) result.unshift(before);
+      if (after && inRange.length <= query.maxValues) result.push(after);
     }
     return result;
   }
@@ -155,22 +211,33 @@ export class HistoryStore {
   /** Deletes what is past the age limit, then the oldest values until the file is under its size limit. */
   enforceRetention(now = Date.now()): { deleted: number } {
     const seriesIds = (this.db.prepare('SELECT id FROM series').all() as { id: number }[]).map((r) => r.id);
-    const deleteOlder = this.db.prepare('DELETE FROM samples WHERE series = ? AND t < ?');
+    const deleteOlder = this.db.prepare('DELETE FROM chunks WHERE series = ? AND t1 < ?');
+    const countOlder = this.db.prepare('SELECT data FROM chunks WHERE series = ? AND t1 < ?');
     const deleteBefore = (cutoff: number) => {
       let deleted = 0;
       this.db.exec('BEGIN');
-      for (const id of seriesIds) deleted += Number(deleteOlder.run(id, cutoff).changes);
-      this.db.exec('COMMIT');
+      try {
+        for (const id of seriesIds) {
+          for (const row of countOlder.iterate(id, cutoff) as Iterable<{ data: string }>) {
+            deleted += (JSON.parse(row.data) as { t: unknown[] }).t.length;
+          }
+          deleteOlder.run(id, cutoff);
+        }
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
       this.db.exec('PRAGMA incremental_vacuum');
       return deleted;
     };
     let deleted = deleteBefore(now - this.options.maxAgeDays * 86_400_000);
     const limit = this.options.maxSizeMB * 1024 * 1024;
+    const oldestOf = this.db.prepare('SELECT min(t0) AS t FROM chunks WHERE series = ?');
     for (let round = 0; round < 20 && this.sizeBytes() > limit; round++) {
-      const oldestOf = this.db.prepare('SELECT min(t) AS t FROM samples WHERE series = ?');
-      const oldest = Math.min(
-        ...seriesIds.map((id) => (oldestOf.get(id) as { t: number | null }).t ?? Number.POSITIVE_INFINITY),
-      );
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const id of seriesIds)
+        oldest = Math.min(oldest, (oldestOf.get(id) as { t: number | null }).t ?? oldest);
       if (!Number.isFinite(oldest)) break;
       // Drop the oldest share of the time span in proportion to the excess, plus a margin.
       const share = Math.min(1, (this.sizeBytes() - limit) / this.sizeBytes() + 0.05);
@@ -181,37 +248,73 @@ export class HistoryStore {
 
   /** Bytes the database uses, not counting free pages. */
   sizeBytes(): number {
-    const pages = (this.db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
-    const free = (this.db.prepare('PRAGMA freelist_count').get() as { freelist_count: number })
-      .freelist_count;
-    const pageSize = (this.db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
-    return (pages - free) * pageSize;
+    const pragma = (name: string) =>
+      Object.values(this.db.prepare(`PRAGMA ${name}`).get() as object)[0] as number;
+    return (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
   }
 
+  /** Writes what waits and closes the database. */
   close(): void {
+    if (this.closed) return;
+    clearInterval(this.flushTimer);
+    this.flush(Date.now(), true);
+    this.closed = true;
     this.db.close();
   }
 
-  private write(series: number, v: Value): void {
-    this.insert.run(
-      series,
-      v.time,
-      encodeValue(v.value),
-      STATUS_CODE[v.status],
-      v.statusCode ?? null,
-      v.error ?? null,
-    );
+  private writeChunks(due: readonly Series[]): void {
+    this.db.exec('BEGIN');
+    try {
+      for (const series of due) {
+        const { t0, t1, data } = series.pending.encode();
+        this.statements.insert.run(series.id, t0, t1, data);
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+    for (const series of due) series.pending.clear();
   }
 
-  private state(source: string, tag: string): SeriesState {
-    const key = `${source}\u0000${tag}`;
-    let state = this.series.get(key);
-    if (!state) {
-      const found = this.findSeries.get(source, tag) as { id: number } | undefined;
-      const id = found?.id ?? (this.addSeries.get(source, tag) as { id: number }).id;
-      state = { id, lastKey: '', lastRecordedAt: Number.NEGATIVE_INFINITY };
-      this.series.set(key, state);
+  private lastOf(row: ChunkRow | undefined): Value | undefined {
+    return row ? decodeChunk(row.t0, row.data).at(-1) : undefined;
+  }
+
+  private firstOf(row: ChunkRow | undefined, after: number): Value | undefined {
+    return row ? decodeChunk(row.t0, row.data).find((s) => s.time > after) : undefined;
+  }
+
+  private tagsOf(source: string): Map<string, Series> {
+    let tags = this.sources.get(source);
+    if (!tags) {
+      tags = new Map();
+      this.sources.set(source, tags);
     }
-    return state;
+    return tags;
+  }
+
+  private loadSeries(source: string, tag: string): Series | undefined {
+    const found = this.statements.findSeries.get(source, tag) as { id: number } | undefined;
+    if (!found) return undefined;
+    const series = newSeries(found.id);
+    this.tagsOf(source).set(tag, series);
+    return series;
+  }
+
+  /** Finds or creates the series of new tags, all in one transaction. */
+  private addSeries(source: string, newTags: readonly string[], tags: Map<string, Series>): void {
+    this.db.exec('BEGIN');
+    try {
+      for (const tag of newTags) {
+        if (tags.has(tag) || this.loadSeries(source, tag)) continue;
+        const { id } = this.statements.addSeries.get(source, tag) as { id: number };
+        tags.set(tag, newSeries(id));
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 }

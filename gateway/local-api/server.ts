@@ -4,7 +4,7 @@
  * from the link gets), so routes carry no body schemas of their own.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../../drivers/core/index.ts';
 import type { CallContext } from '../api/call-context.ts';
 import type { OperationName } from '../api/operations.ts';

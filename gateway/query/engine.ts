@@ -95,6 +95,8 @@ export class QueryEngine {
         startedAt: new Date(this.startedAt).toISOString(),
         uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
         rssMB: Math.round(memory.rss / 1048576),
+        heapUsedMB: Math.round(memory.heapUsed / 1048576),
+        heapTotalMB: Math.round(memory.heapTotal / 1048576),
         historyMB: Math.round(this.history.sizeBytes() / 1048576),
       },
       machine: {

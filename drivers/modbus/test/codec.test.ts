@@ -76,6 +76,11 @@ describe('Modbus register codec', () => {
     expect(encodeValue(p, 5.5)).toEqual([105]);
   });
 
+  it('given a short string after a longer value, when decoded, then no byte of the earlier value leaks in', () => {
+    decodeRegisters(point({ type: 'float64' }), [0x4142, 0x4344, 0x4546, 0x4748]);
+    expect(decodeRegisters(point({ type: 'string', length: 1 }), [0x5859])).toBe('XY');
+  });
+
   it('given a string of 4 registers, when decoded, then trailing NULs are dropped; too long a string is refused', () => {
     const p = point({ type: 'string', length: 2 });
     expect(decodeRegisters(p, [0x4142, 0x4300])).toBe('ABC');

@@ -1,0 +1,24 @@
+/** CPU time and memory of another process, from /proc (Linux). */
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (proc(5)).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * Peak and current resident set size in MB, and the current split: anonymous memory (heap, buffers) and
+ * file-backed pages (mostly the mapped executable itself, shared with the page cache).
+ */
+export function memoryMB(pid: number): { peakRssMB: number; rssMB: number; anonMB: number; fileMB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (key: string) => {
+    const kb = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
+    return Math.round(Number(kb ?? Number.NaN) / 1024);
+  };
+  return { peakRssMB: mb('VmHWM'), rssMB: mb('VmRSS'), anonMB: mb('RssAnon'), fileMB: mb('RssFile') };
+}

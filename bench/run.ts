@@ -1,0 +1,116 @@
+/**
+ * `npm run bench -- NAME…` runs benchmarks (all without a name), writes bench/results/NAME.json and
+ * the table between the NAME markers in bench/README.md.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runPlanBenchmark } from './modbus-plan.ts';
+import { runPollBenchmark } from './modbus-poll.ts';
+
+const here = import.meta.dirname;
+
+interface Table {
+  headers: string[];
+  rows: (string | number | boolean)[][];
+}
+
+const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table[] }>> = {
+  async modbus() {
+    const plan = runPlanBenchmark();
+    const poll = await runPollBenchmark();
+    return {
+      results: { plan, poll },
+      tables: [
+        {
+          headers: [
+            'max register gap',
+            'max bit gap',
+            'requests (planner)',
+            'requests (optimum)',
+            'one per tag',
+            'fewer than one per tag',
+            'plan time ms',
+          ],
+          rows: plan.rows.map((r) => [
+            r.maxRegisterGap,
+            r.maxBitGap,
+            r.requestsPlanned,
+            r.requestsOptimum,
+            r.requestsOnePerTag,
+            `${r.fewerThanOnePerTag}×`,
+            r.planMs,
+          ]),
+        },
+        {
+          headers: [
+            'tags',
+            'interval',
+            'duration',
+            'CPU (one core)',
+            'peak RSS',
+            'RSS anon + file',
+            'requests/cycle',
+            'cycle time',
+            'failed requests',
+            'all values good',
+          ],
+          rows: [
+            [
+              poll.tags,
+              '1 s',
+              `${poll.seconds} s`,
+              `${poll.cpuPercentOfOneCore} %`,
+              `${poll.peakRssMB} MB`,
+              `${poll.anonMB} + ${poll.fileMB} MB`,
+              poll.requestsPerCycle,
+              `${poll.lastCycleMs} ms`,
+              poll.failedRequests,
+              poll.valuesGood,
+            ],
+          ],
+        },
+      ],
+    };
+  },
+};
+
+const markdown = (t: Table) =>
+  [
+    `| ${t.headers.join(' | ')} |`,
+    `| ${t.headers.map(() => '---').join(' | ')} |`,
+    ...t.rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+
+const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHMARKS);
+for (const name of names) {
+  const bench = BENCHMARKS[name];
+  if (!bench) throw new Error(`no benchmark "${name}"; one of ${Object.keys(BENCHMARKS).join(', ')}`);
+  console.log(`running ${name} …`);
+  const { results, tables } = await bench();
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  const measuredAt = new Date().toISOString();
+  writeFileSync(
+    path.join(here, 'results', `${name}.json`),
+    `${JSON.stringify({ measuredAt, machine, results }, null, 2)}\n`,
+  );
+  const readmeFile = path.join(here, 'README.md');
+  const readme = readFileSync(readmeFile, 'utf8');
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const body = `${start}\nMeasured ${measuredAt.slice(0, 10)} on ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGB} GB, Node ${machine.node}.\n\n${tables.map(markdown).join('\n\n')}\n${end}`;
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  writeFileSync(
+    readmeFile,
+    from >= 0 && to > from
+      ? readme.slice(0, from) + body + readme.slice(to + end.length)
+      : `${readme}\n${body}\n`,
+  );
+  for (const t of tables) console.log(markdown(t));
+}
