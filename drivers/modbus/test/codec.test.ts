@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, resolvePoint } from '../address.ts';
+import { parseAddress } from '../address.ts';
 import { decodeRegisters, EncodeError, encodeValue } from '../codec.ts';
-import type { ModbusTagConfig } from '../settings.ts';
-
-const tag = (extra: Partial<ModbusTagConfig>): ModbusTagConfig => ({
-  name: 't',
-  address: 'holding:0',
-  description: '',
-  wordOrder: 'ABCD',
-  count: 1,
-  scale: 1,
-  offset: 0,
-  units: '',
-  writable: false,
-  labels: [],
-  ...extra,
-});
-const point = (extra: Partial<ModbusTagConfig>) => resolvePoint(tag(extra), { unitId: 1, addressBase: 0 });
+import { point } from './points.ts';
 
 describe('Modbus addresses', () => {
   it('given table:address, when parsed zero-based, then the protocol address is the number', () => {

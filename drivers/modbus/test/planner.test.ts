@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type ModbusPoint, resolvePoint } from '../address.ts';
+import type { ModbusPoint } from '../address.ts';
 import { gapKey, type PlanLimits, planReads } from '../planner.ts';
+import { point } from './points.ts';
 
 const limits: PlanLimits = {
   maxRegistersPerRead: 125,
@@ -9,23 +10,7 @@ const limits: PlanLimits = {
   maxBitGap: 64,
 };
 const p = (address: string, type?: 'float32' | 'uint16' | 'bool', unitId = 1): ModbusPoint =>
-  resolvePoint(
-    {
-      name: address,
-      address,
-      ...(type ? { type } : {}),
-      description: '',
-      wordOrder: 'ABCD',
-      count: 1,
-      scale: 1,
-      offset: 0,
-      units: '',
-      writable: false,
-      labels: [],
-      unitId,
-    },
-    { unitId: 1, addressBase: 0 },
-  );
+  point({ name: address, address, ...(type ? { type } : {}), unitId });
 const shape = (blocks: ReturnType<typeof planReads>) => blocks.map((b) => [b.table, b.start, b.count]);
 
 describe('read planner', () => {
