@@ -64,7 +64,7 @@ describeDriverConformance('modbus over TCP (plantgate simulator)', async (): Pro
       { name: 'C', address: 'coil:4' },
       { name: 'D', address: 'input:7', scale: 0.5 },
       { name: 'W1', address: 'holding:20', type: 'float32', writable: true },
-      { name: 'W2', address: 'coil:9', writable: true },
+      { name: 'W2', address: 'coil:9', count: 3, writable: true },
       { name: 'W3', address: 'holding:30', type: 'uint16', count: 3, writable: true },
       { name: 'Gone', address: 'holding:500' },
     ]),
@@ -80,7 +80,7 @@ describeDriverConformance('modbus over TCP (plantgate simulator)', async (): Pro
     ],
     writes: [
       { tag: 'W1', value: -7.5 },
-      { tag: 'W2', value: true },
+      { tag: 'W2', value: [true, false, true] },
       { tag: 'W3', value: [1, 2, 3] },
     ],
     badWrite: { tag: 'W3', value: [1, 2, 70000] },
@@ -191,6 +191,19 @@ describe('Modbus driver under device faults', () => {
     const count = (tag: string) => host.updates.filter((u) => u.some((v) => v.tag === tag)).length;
     expect(count('Fast')).toBeGreaterThanOrEqual(8);
     expect(count('Slow')).toBeLessThanOrEqual(3);
+  });
+
+  it('given an inter-request delay, when a cycle has several blocks, then the device sees requests no closer than the delay', async () => {
+    const { sim, port } = await simulator();
+    const { host } = await driverFor(port, { interRequestDelayMs: 50, maxRegisterGap: 0 }, [
+      { name: 'A', address: 'holding:1' },
+      { name: 'B', address: 'holding:10' },
+      { name: 'C', address: 'holding:20' },
+    ]);
+    await host.nextUpdates(2);
+    const times = sim.requestTimes.slice(-6);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(45);
   });
 
   it('given a planned layout, when polled, then the device sees one request per planned block', async () => {

@@ -45,6 +45,8 @@ export class ModbusTcpSimulator {
   /** Faults per unit id; `*` for all. */
   faults = new Map<number | '*', Fault>();
   requests = 0;
+  /** Arrival times of the last requests (at most 1000), to check pacing. */
+  readonly requestTimes: number[] = [];
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
 
@@ -96,6 +98,8 @@ export class ModbusTcpSimulator {
 
   private handle(socket: net.Socket, frame: Buffer): void {
     this.requests++;
+    this.requestTimes.push(performance.now());
+    if (this.requestTimes.length > 1000) this.requestTimes.shift();
     const transaction = frame.readUInt16BE(0);
     const unit = frame.readUInt8(6);
     const pdu = frame.subarray(7);
