@@ -6,8 +6,9 @@
  */
 import type { Status, Value } from './model.ts';
 
-const STATUS_CODE: Record<Status, number> = { good: 0, uncertain: 1, bad: 2 };
-const STATUS_NAME: Status[] = ['good', 'uncertain', 'bad'];
+/** Quality as a small number, for columns and stored chunks. */
+export const STATUS_CODE: Record<Status, number> = { good: 0, uncertain: 1, bad: 2 };
+export const STATUS_NAME: readonly Status[] = ['good', 'uncertain', 'bad'];
 
 export class ValueColumns {
   private times: Float64Array;

@@ -3,10 +3,13 @@
  * of a row per sample keeps the number of B-tree pages a flush touches to one per tag, which is what
  * bounds disk writes (and flash wear) when thousands of tags change every second.
  */
-import type { Status, TagValueData, Value } from '../../drivers/core/index.ts';
-
-const STATUS_CODE: Record<Status, number> = { good: 0, uncertain: 1, bad: 2 };
-const STATUS_NAME: Status[] = ['good', 'uncertain', 'bad'];
+import {
+  STATUS_CODE,
+  STATUS_NAME,
+  type Status,
+  type TagValueData,
+  type Value,
+} from '../../drivers/core/index.ts';
 
 interface ChunkData {
   /** Times as offsets from the chunk's first time, in ms. */
