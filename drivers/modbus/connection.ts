@@ -4,53 +4,13 @@
  * accept only one), with a timeout, retries of timed-out requests, an optional pause between requests,
  * and reconnection with jittered exponential back-off after the link fails.
  */
-import ModbusSerial from 'modbus-serial';
-import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
 import { abortedError, type Logger, PlantgateError, StatusCodes } from '../core/index.ts';
+import { SerialLineTransport } from './serial-transport.ts';
 import type { ModbusSettings } from './settings.ts';
+import { ModbusTcpTransport } from './tcp-transport.ts';
+import { ModbusRequestError, type ModbusTransport } from './transport.ts';
 
-// modbus-serial is CommonJS whose typings declare an ES default export; at run time the module itself
-// is the client class.
-const ModbusRTU = ModbusSerial as unknown as typeof ModbusClient;
-type Client = ModbusClient;
-
-export const MODBUS_EXCEPTIONS: Record<number, string> = {
-  1: 'illegal function',
-  2: 'illegal data address',
-  3: 'illegal data value',
-  4: 'server device failure',
-  5: 'acknowledge',
-  6: 'server device busy',
-  8: 'memory parity error',
-  10: 'gateway path unavailable',
-  11: 'gateway target device failed to respond',
-};
-
-/** A request failed: `exception` when the device answered with a Modbus exception, else a link failure. */
-export class ModbusRequestError extends Error {
-  readonly kind: 'exception' | 'timeout' | 'link';
-  /** The Modbus exception code, or an OPC-UA-style code for timeouts and link failures. */
-  readonly statusCode: number;
-
-  constructor(kind: 'exception' | 'timeout' | 'link', statusCode: number, message: string) {
-    super(message);
-    this.kind = kind;
-    this.statusCode = statusCode;
-  }
-}
-
-function classify(error: unknown): ModbusRequestError {
-  if (error instanceof ModbusRequestError) return error;
-  const e = error as { modbusCode?: number; errno?: string; message?: string };
-  if (typeof e.modbusCode === 'number') {
-    const name = MODBUS_EXCEPTIONS[e.modbusCode] ?? 'unknown exception';
-    return new ModbusRequestError('exception', e.modbusCode, `Modbus exception ${e.modbusCode} (${name})`);
-  }
-  if (e.errno === 'ETIMEDOUT' || e.message === 'Timed out') {
-    return new ModbusRequestError('timeout', StatusCodes.BadTimeout, 'the device did not answer in time');
-  }
-  return new ModbusRequestError('link', StatusCodes.BadCommunicationError, e.message ?? String(error));
-}
+export { MODBUS_EXCEPTIONS, ModbusRequestError } from './transport.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -63,8 +23,8 @@ export interface ConnectionStats {
 }
 
 export class ModbusConnection {
-  private client: Client | undefined;
-  private connecting: Promise<Client> | undefined;
+  private client: ModbusTransport | undefined;
+  private connecting: Promise<ModbusTransport> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private failedConnects = 0;
@@ -81,9 +41,9 @@ export class ModbusConnection {
     this.log = log;
   }
 
-  /** Runs one request against a unit, after those already queued. */
-  request<T>(unitId: number, run: (client: Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const result = this.queue.then(() => this.attempt(unitId, run, signal));
+  /** Runs one request, after those already queued. */
+  request<T>(run: (transport: ModbusTransport) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const result = this.queue.then(() => this.attempt(run, signal));
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -93,12 +53,11 @@ export class ModbusConnection {
     const client = this.client;
     this.client = undefined;
     this.stats.connected = false;
-    if (client) await new Promise<void>((resolve) => client.close(() => resolve()));
+    if (client) await client.close();
   }
 
   private async attempt<T>(
-    unitId: number,
-    run: (client: Client) => Promise<T>,
+    run: (transport: ModbusTransport) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -108,10 +67,10 @@ export class ModbusConnection {
       if (pause > 0) await sleep(pause);
       this.stats.requests++;
       try {
-        client.setID(unitId);
         return await run(client);
       } catch (error) {
-        const failure = classify(error);
+        if (!(error instanceof ModbusRequestError)) throw error;
+        const failure = error;
         if (failure.kind !== 'exception') this.stats.failures++;
         this.stats.lastError = failure.message;
         // A timed-out request on TCP may be answered late and desynchronise the stream; a link error
@@ -131,10 +90,10 @@ export class ModbusConnection {
     this.client = undefined;
     this.stats.connected = false;
     this.log.warn('modbus connection dropped', { reason });
-    client.close(() => undefined);
+    void client.close();
   }
 
-  private open(): Promise<Client> {
+  private open(): Promise<ModbusTransport> {
     if (this.client?.isOpen) return Promise.resolve(this.client);
     this.connecting ??= this.connect().finally(() => {
       this.connecting = undefined;
@@ -142,49 +101,31 @@ export class ModbusConnection {
     return this.connecting;
   }
 
-  private async connect(): Promise<Client> {
+  private async connect(): Promise<ModbusTransport> {
     if (this.closed) throw new PlantgateError('PG_ERR_SOURCE_UNAVAILABLE', 'the source is stopped');
     const wait = this.nextConnectAt - Date.now();
     if (wait > 0) {
       // Back off without queueing requests behind the wait: callers learn at once that the link is down.
-      throw new ModbusRequestError(
-        'link',
-        StatusCodes.BadNotConnected,
-        `not connected; next attempt in ${wait} ms`,
-      );
+      throw ModbusRequestError.link(`not connected; next attempt in ${wait} ms`, StatusCodes.BadNotConnected);
     }
-    const client = new ModbusRTU();
     const s = this.settings;
+    let client: ModbusTransport;
     try {
-      if (s.transport === 'rtu') {
-        const serial = s.serial!;
-        await client.connectRTUBuffered(serial.path, {
-          baudRate: serial.baudRate,
-          parity: serial.parity,
-          dataBits: serial.dataBits,
-          stopBits: serial.stopBits,
-        });
-      } else if (s.transport === 'rtuOverTcp') {
-        // modbus-serial's "telnet" port sends raw RTU frames (with CRC) over a TCP socket, as a serial
-        // device server in transparent mode expects; its "TcpRTUBuffered" port speaks MBAP instead.
-        await client.connectTelnet(s.host!, { port: s.port });
-      } else {
-        await client.connectTCP(s.host!, { port: s.port });
-      }
+      client =
+        s.transport === 'tcp'
+          ? await ModbusTcpTransport.connect(s.host!, s.port, s.timeoutMs)
+          : await SerialLineTransport.connect(s);
     } catch (error) {
       this.failedConnects++;
       const delay = Math.min(s.reconnectMaxMs, s.reconnectMinMs * 2 ** (this.failedConnects - 1));
-      // Full jitter keeps many gateways from reconnecting to one device server in lockstep.
+      // Jitter keeps many gateways from reconnecting to one device server in lockstep.
       this.nextConnectAt = Date.now() + delay / 2 + Math.random() * (delay / 2);
-      client.close(() => undefined);
       const message = (error as Error).message ?? String(error);
       this.stats.lastError = message;
-      throw new ModbusRequestError('link', StatusCodes.BadNotConnected, `cannot connect: ${message}`);
+      throw ModbusRequestError.link(`cannot connect: ${message}`, StatusCodes.BadNotConnected);
     }
-    client.setTimeout(s.timeoutMs);
-    client.on('error', (error: unknown) => this.drop((error as Error).message ?? 'socket error'));
-    client.on('close', () => {
-      if (this.client === client) this.drop('closed by the device');
+    client.onClose((reason) => {
+      if (this.client === client) this.drop(reason);
     });
     if (this.hadConnection) this.stats.reconnects++;
     this.hadConnection = true;

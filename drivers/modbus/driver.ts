@@ -193,20 +193,10 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     }
     try {
       await this.connection.request(
-        point.unitId,
-        async (client) => {
-          if (point.table === 'coil') {
-            const bits = payload as boolean[];
-            if (bits.length === 1)
-              await client.writeCoil(point.address, bits[0]!); // FC05
-            else await client.writeCoils(point.address, bits); // FC15
-          } else {
-            const registers = payload as number[];
-            if (registers.length === 1)
-              await client.writeRegister(point.address, registers[0]!); // FC06
-            else await client.writeRegisters(point.address, registers); // FC16
-          }
-        },
+        (t) =>
+          point.table === 'coil'
+            ? t.writeCoils(point.unitId, point.address, payload as boolean[])
+            : t.writeRegisters(point.unitId, point.address, payload as number[]),
         signal,
       );
       return { ok: true };

@@ -24,21 +24,13 @@ export interface CycleResult {
 
 type ReadAnswer = { registers: number[] } | { bits: boolean[] };
 
-function readBlock(ctx: CycleContext, block: ReadBlock): Promise<ReadAnswer> {
+async function readBlock(ctx: CycleContext, block: ReadBlock): Promise<ReadAnswer> {
+  const { unitId, table, start, count } = block;
   return ctx.connection.request(
-    block.unitId,
-    async (client) => {
-      switch (block.table) {
-        case 'coil':
-          return { bits: (await client.readCoils(block.start, block.count)).data };
-        case 'discrete':
-          return { bits: (await client.readDiscreteInputs(block.start, block.count)).data };
-        case 'holding':
-          return { registers: (await client.readHoldingRegisters(block.start, block.count)).data };
-        case 'input':
-          return { registers: (await client.readInputRegisters(block.start, block.count)).data };
-      }
-    },
+    async (t) =>
+      table === 'coil' || table === 'discrete'
+        ? { bits: await t.readBits(unitId, table, start, count) }
+        : { registers: await t.readRegisters(unitId, table, start, count) },
     ctx.signal,
   );
 }

@@ -6,7 +6,8 @@
  */
 import net from 'node:net';
 
-export type Fault = 'none' | 'silent' | 'garbage' | 'close';
+/** silent: never answers; late: answers after `lateMs`; garbage: answers bytes that are not Modbus; close: drops the socket. */
+export type Fault = 'none' | 'silent' | 'late' | 'garbage' | 'close';
 
 export interface ModbusTables {
   coil: Uint8Array;
@@ -45,6 +46,7 @@ export class ModbusTcpSimulator {
   /** Faults per unit id; `*` for all. */
   faults = new Map<number | '*', Fault>();
   requests = 0;
+  lateMs = 300;
   /** Arrival times of the last requests (at most 1000), to check pacing. */
   readonly requestTimes: number[] = [];
   private server: net.Server | undefined;
@@ -119,7 +121,9 @@ export class ModbusTcpSimulator {
     header.writeUInt16BE(0, 2);
     header.writeUInt16BE(answer.length + 1, 4);
     header.writeUInt8(unit, 6);
-    socket.write(Buffer.concat([header, answer]));
+    const reply = Buffer.concat([header, answer]);
+    if (fault === 'late') setTimeout(() => socket.writable && socket.write(reply), this.lateMs);
+    else socket.write(reply);
   }
 
   private isUnmapped(table: keyof ModbusTables, start: number, count: number): boolean {
