@@ -22,6 +22,10 @@ const GATEWAY_CODES = {
   PG_ERR_BAD_TIME: { status: 400, doc: 'A time is neither ISO 8601 nor a relative time such as *-1h.' },
   PG_ERR_UNKNOWN_OPERATION: { status: 404, doc: 'No typed operation has that name.' },
   PG_ERR_SOURCE_NOT_FOUND: { status: 404, doc: 'The gateway has no data source with that id.' },
+  PG_ERR_ACCESS_DENIED: {
+    status: 403,
+    doc: 'No role rule lets the caller do this operation on this source (or this tag); administration is local only.',
+  },
   PG_ERR_UNAUTHENTICATED: {
     status: 401,
     doc: 'The local API needs the local token (Authorization: Bearer …).',

@@ -1,7 +1,9 @@
 /** The running gateway: history, sources, the query engine and the loopback API, started and stopped together. */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../drivers/core/index.ts';
+import { AccessPolicy } from './access/policy.ts';
 import type { GatewayConfig } from './config/schema.ts';
+import { watchConfig } from './config/watch.ts';
 import { HistoryStore } from './history/store.ts';
 import { startLocalApi } from './local-api/server.ts';
 import { ensureLocalToken } from './local-api/token.ts';
@@ -37,11 +39,24 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   retention.unref();
 
   const registry = new SourceRegistry(config, history, log);
-  const engine = new QueryEngine(registry, history, { gatewayId: config.gateway.id, timeoutMs: 30_000 });
+  let policy = new AccessPolicy(config.access.rules);
+  const stopWatching = watchConfig(
+    config,
+    (next) => {
+      policy = new AccessPolicy(next.access.rules);
+    },
+    log,
+  );
+  const engine = new QueryEngine(registry, history, {
+    gatewayId: config.gateway.id,
+    timeoutMs: 30_000,
+    access: () => policy,
+  });
   let api: FastifyInstance;
   try {
     api = await startLocalApi({ port: config.console.port, token, engine, registry, log });
   } catch (error) {
+    stopWatching();
     clearInterval(retention);
     history.close();
     throw error;
@@ -62,6 +77,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     api,
     port,
     async stop() {
+      stopWatching();
       clearInterval(retention);
       await api.close();
       await registry.stopAll();

@@ -4,6 +4,7 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { OneOf } from '../../drivers/core/index.ts';
+import { AccessSection } from '../access/rules.ts';
 import { DRIVERS } from '../sources/driver-registry.ts';
 
 const doc = (description: string) => ({ description });
@@ -103,6 +104,7 @@ export const GatewayConfigSchema = Type.Object(
     console: ConsoleSection,
     history: HistorySection,
     sources: Type.Array(SourceBase, { default: [], ...doc('Data sources.') }),
+    access: AccessSection,
   },
   { additionalProperties: false, $id: 'https://plantgate.dev/schema/gateway.schema.json' },
 );

@@ -1,5 +1,7 @@
 /** The query engine: every typed operation, through one pipeline of interceptors. */
 import os from 'node:os';
+import { withAccess } from '../access/interceptor.ts';
+import type { AccessPolicy, TagGrant } from '../access/policy.ts';
 import type { CallContext } from '../api/call-context.ts';
 import type { OperationName, OperationRequest } from '../api/operations.ts';
 import { gatewayError } from '../errors.ts';
@@ -21,10 +23,19 @@ import { writeValues } from './write-handler.ts';
 
 export interface EngineOptions {
   gatewayId: string;
+  /** The role rules in force (they may change while the gateway runs). */
+  access: () => AccessPolicy;
   /** Time limit of one operation. */
   timeoutMs: number;
   /** Extra interceptors, outermost first (access checks, audit). */
   interceptors?: Interceptor[];
+}
+
+/** The tags a call may use, as the access check decided; a call that skipped the check gets none. */
+function grantOf(call: Call): TagGrant {
+  if (call.tags === undefined)
+    throw gatewayError('PG_ERR_INTERNAL', `${call.operation} ran without an access decision`);
+  return call.tags;
 }
 
 export class QueryEngine {
@@ -41,6 +52,7 @@ export class QueryEngine {
     this.pipeline = compose(
       (call) => this.dispatch(call),
       ...(options.interceptors ?? []),
+      withAccess(options.access),
       withValidation,
       withTimeout(options.timeoutMs),
     );
@@ -70,20 +82,16 @@ export class QueryEngine {
     request: unknown,
     signal: AbortSignal,
   ): Promise<AsyncGenerator<unknown>> {
-    // The pipeline validates (and later authorises and audits) the call; the stream itself runs outside
+    // The pipeline checks access and validates the call like any other; the stream itself runs outside
     // its time limit, for as long as the subscriber stays.
-    const validated = (await compose(
-      async (call) => call.request,
+    const accepted = (await compose(
+      async (call) => call,
       ...(this.options.interceptors ?? []),
+      withAccess(this.options.access),
       withValidation,
-    )({
-      ctx,
-      operation: 'values.subscribe',
-      sourceId,
-      request,
-      signal,
-    })) as OperationRequest<'values.subscribe'>;
-    return subscribe(this.registry.get(sourceId), validated, signal);
+    )({ ctx, operation: 'values.subscribe', sourceId, request, signal })) as Call;
+    const validated = accepted.request as OperationRequest<'values.subscribe'>;
+    return subscribe(this.registry.get(sourceId), validated, signal, grantOf(accepted));
   }
 
   health() {
@@ -117,14 +125,15 @@ export class QueryEngine {
     if (call.operation === 'health') return this.health();
     if (call.sourceId === undefined)
       throw gatewayError('PG_ERR_BAD_REQUEST', `${call.operation} needs a source`);
+    const grant = grantOf(call);
     const source = this.registry.get(call.sourceId);
-    const env = { source, history: this.history, signal: call.signal, now: Date.now() };
+    const env = { source, grant, history: this.history, signal: call.signal, now: Date.now() };
     const request = call.request as never;
     switch (call.operation) {
       case 'tags.search':
-        return searchTags(source, request, call.signal);
+        return searchTags(source, request, call.signal, grant);
       case 'tags.get':
-        return getTags(source, request, call.signal);
+        return getTags(source, request, call.signal, grant);
       case 'values.snapshot':
         return readSnapshot(env, request);
       case 'values.raw':
@@ -136,7 +145,7 @@ export class QueryEngine {
       case 'values.atTimes':
         return readAtTimes(env, request);
       case 'values.write':
-        return writeValues(source, request, call.signal, env.now);
+        return writeValues(source, request, call.signal, env.now, grant);
       case 'values.subscribe':
         throw gatewayError('PG_ERR_BAD_REQUEST', 'values.subscribe streams: use subscribe()');
       default:

@@ -4,6 +4,7 @@
  * handler repeats it.
  */
 import { abortedError, isPlantgateError } from '../../drivers/core/index.ts';
+import type { TagGrant } from '../access/policy.ts';
 import type { CallContext } from '../api/call-context.ts';
 import { OPERATION_SCHEMAS, type OperationName } from '../api/operations.ts';
 import { readablePath, validate } from '../config/validator.ts';
@@ -16,6 +17,8 @@ export interface Call {
   sourceId?: string;
   request: unknown;
   signal: AbortSignal;
+  /** The tags the caller may use, set by the access check: all, or those matching patterns. */
+  tags?: TagGrant;
 }
 
 export type Handler = (call: Call) => Promise<unknown>;

@@ -1,5 +1,6 @@
 /** values.snapshot, raw, plot, processed and atTimes. */
 import { badValue, hasCapability, StatusCodes, type Value } from '../../drivers/core/index.ts';
+import type { TagGrant } from '../access/policy.ts';
 import { LIMITS, type OperationRequest, type TagHistory, type WireTagValue } from '../api/operations.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
@@ -11,6 +12,8 @@ import { toWire } from './wire.ts';
 
 export interface ReadEnv {
   source: Source;
+  /** The tags the caller may read. */
+  grant: TagGrant;
   history: HistoryStore;
   signal: AbortSignal;
   now: number;
@@ -26,7 +29,7 @@ function range(request: { start: string; end: string }, now: number): { start: n
 
 export async function readSnapshot(env: ReadEnv, request: OperationRequest<'values.snapshot'>) {
   const driver = runningDriver(env.source);
-  const resolved = await resolveTags(env.source, request.tags, env.signal);
+  const resolved = await resolveTags(env.source, request.tags, env.signal, env.grant);
   const known = resolved.filter((r) => r.tag).map((r) => r.tag!);
   if (!hasCapability(driver, 'snapshotRead'))
     throw gatewayError('PG_ERR_NOT_SUPPORTED', 'the driver has no snapshot read');
@@ -51,7 +54,7 @@ async function perTag(
     tag: NonNullable<Awaited<ReturnType<typeof resolveTags>>[number]['tag']>,
   ) => Promise<Omit<TagHistory, 'tag'>[]>,
 ): Promise<{ tags: TagHistory[] }> {
-  const resolved = await resolveTags(env.source, refs, env.signal);
+  const resolved = await resolveTags(env.source, refs, env.signal, env.grant);
   const tags: TagHistory[] = [];
   for (const r of resolved) {
     if (!r.tag) {

@@ -7,6 +7,7 @@ import {
   type Tag,
   type Value,
 } from '../../drivers/core/index.ts';
+import { type TagGrant, tagAllowed } from '../access/policy.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Source } from '../sources/source.ts';
@@ -28,12 +29,18 @@ export interface ResolvedTag {
   tag?: Tag;
 }
 
+/**
+ * Finds the tags a request names. A tag outside the caller's grant is answered as unknown, so a caller
+ * learns nothing of tags it may not read.
+ */
 export async function resolveTags(
   source: Source,
   refs: readonly string[],
   signal: AbortSignal,
+  grant: TagGrant,
 ): Promise<ResolvedTag[]> {
   const driver = runningDriver(source);
+  const visible = (tag: Tag | undefined) => (tag && tagAllowed(grant, tag) ? tag : undefined);
   if (hasCapability(driver, 'tagSearch')) {
     const found = await driver.getTags(refs, signal);
     const byRef = new Map<string, Tag>();
@@ -41,9 +48,9 @@ export async function resolveTags(
       byRef.set(tag.id, tag);
       if (!byRef.has(tag.name)) byRef.set(tag.name, tag);
     }
-    return refs.map((ref) => ({ ref, tag: byRef.get(ref) }) as ResolvedTag);
+    return refs.map((ref) => ({ ref, tag: visible(byRef.get(ref)) }) as ResolvedTag);
   }
-  return refs.map((ref) => ({ ref, tag: source.findTag(ref) }) as ResolvedTag);
+  return refs.map((ref) => ({ ref, tag: visible(source.findTag(ref)) }) as ResolvedTag);
 }
 
 export const notFound = (ref: string) => ({ code: 'PG_ERR_TAG_NOT_FOUND', message: `no tag "${ref}"` });

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { badValue, hasCapability, StatusCodes, type TagValue } from '../../drivers/core/index.ts';
+import type { TagGrant } from '../access/policy.ts';
 import type { OperationRequest, WireTagValue } from '../api/operations.ts';
 import type { Source } from '../sources/source.ts';
 import { notFound, resolveTags, runningDriver } from './resolve.ts';
@@ -16,9 +17,10 @@ export async function* subscribe(
   source: Source,
   request: OperationRequest<'values.subscribe'>,
   signal: AbortSignal,
+  grant: TagGrant,
 ): AsyncGenerator<{ values: WireTagValue[] }> {
   const driver = runningDriver(source);
-  const resolved = await resolveTags(source, request.tags, signal);
+  const resolved = await resolveTags(source, request.tags, signal, grant);
   // A tag may be asked for by id and by name; answer under each name it was asked by.
   const refsById = new Map<string, string[]>();
   for (const r of resolved) if (r.tag) refsById.set(r.tag.id, [...(refsById.get(r.tag.id) ?? []), r.ref]);

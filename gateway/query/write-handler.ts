@@ -1,5 +1,6 @@
 /** values.write: one result per value, in order; a failed value never fails the others. */
 import { hasCapability, type WriteRequest } from '../../drivers/core/index.ts';
+import { type TagGrant, tagAllowed } from '../access/policy.ts';
 import type { OperationRequest } from '../api/operations.ts';
 import type { Source } from '../sources/source.ts';
 import { notFound, resolveTags, runningDriver } from './resolve.ts';
@@ -16,9 +17,11 @@ export async function writeValues(
   request: OperationRequest<'values.write'>,
   signal: AbortSignal,
   now: number,
+  grant: TagGrant,
 ): Promise<{ results: WriteOutcome[] }> {
   const driver = runningDriver(source);
-  const resolved = await resolveTags(source, [...new Set(request.values.map((v) => v.tag))], signal);
+  // Writers hold writeValues on this source: a tag outside their grant is refused by name, not hidden.
+  const resolved = await resolveTags(source, [...new Set(request.values.map((v) => v.tag))], signal, true);
   const byRef = new Map(resolved.map((r) => [r.ref, r.tag]));
   const results: (WriteOutcome | undefined)[] = request.values.map(() => undefined);
   const pending: { index: number; write: WriteRequest }[] = [];
@@ -26,6 +29,12 @@ export async function writeValues(
     const tag = byRef.get(v.tag);
     if (!tag) {
       results[index] = { tag: v.tag, ok: false, error: notFound(v.tag) };
+    } else if (!tagAllowed(grant, tag)) {
+      results[index] = {
+        tag: v.tag,
+        ok: false,
+        error: { code: 'PG_ERR_ACCESS_DENIED', message: `no rule lets the caller write ${tag.name}` },
+      };
     } else if (!hasCapability(driver, 'valueWrite')) {
       results[index] = {
         tag: v.tag,

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '../../drivers/core/index.ts';
+import { type Logger, silentLogger } from '../../drivers/core/index.ts';
 import { startBoilerSimulator } from '../../hardware-tests/simulators/index.ts';
 import { loadGatewayConfig } from '../config/load.ts';
 import { LocalApiClient } from '../local-api/client.ts';
@@ -38,7 +38,9 @@ export interface Harness {
 }
 
 /** A gateway with a live boiler source and a dead one (nothing listens on its port). */
-export async function startHarness(options: { pollMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { pollMs?: number; extraConfig?: string; log?: Logger } = {},
+): Promise<Harness> {
   const sim = await startBoilerSimulator({ tickMs: 100 });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-gw-'));
   const configFile = path.join(dir, 'gateway.yaml');
@@ -58,10 +60,10 @@ sources:
     settings: { host: 127.0.0.1, port: ${deadPort}, timeoutMs: 200, reconnectMinMs: 100, reconnectMaxMs: 500 }
     tags:
       - { name: Nothing, address: "holding:1" }
-`,
+${options.extraConfig ?? ''}`,
   );
   const config = await loadGatewayConfig(configFile);
-  const gateway = await startGateway(config, silentLogger);
+  const gateway = await startGateway(config, options.log ?? silentLogger);
   const client = new LocalApiClient(gateway.port, readLocalToken(config.gateway.dataDir));
   return {
     gateway,
