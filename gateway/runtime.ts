@@ -6,7 +6,7 @@ import type { GatewayConfig } from './config/schema.ts';
 import { watchConfig } from './config/watch.ts';
 import { HistoryStore } from './history/store.ts';
 import { startLocalApi } from './local-api/server.ts';
-import { ensureLocalToken } from './local-api/token.ts';
+import { followLocalToken } from './local-api/token.ts';
 import { QueryEngine } from './query/engine.ts';
 import { SourceRegistry } from './sources/registry.ts';
 
@@ -25,7 +25,7 @@ const RETENTION_EVERY_MS = 10 * 60_000;
 
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const dataDir = config.gateway.dataDir;
-  const token = ensureLocalToken(dataDir);
+  const token = followLocalToken(dataDir);
   const history = new HistoryStore(dataDir, config.history);
   history.enforceRetention();
   const retention = setInterval(() => {
@@ -54,8 +54,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   let api: FastifyInstance;
   try {
-    api = await startLocalApi({ port: config.console.port, token, engine, registry, log });
+    api = await startLocalApi({ port: config.console.port, token: token.current, engine, registry, log });
   } catch (error) {
+    token.stop();
     stopWatching();
     clearInterval(retention);
     history.close();
@@ -77,6 +78,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     api,
     port,
     async stop() {
+      token.stop();
       stopWatching();
       clearInterval(retention);
       await api.close();

@@ -8,6 +8,7 @@ import { demoCommand } from './demo-command.ts';
 import { gatewayCommand } from './gateway-command.ts';
 import { queryCommand } from './query-command.ts';
 import { simCommand } from './sim-command.ts';
+import { tokenCommand } from './token-command.ts';
 
 const HELP = `plantgate ${VERSION} — an edge gateway for plant data
 
@@ -17,6 +18,7 @@ const HELP = `plantgate ${VERSION} — an edge gateway for plant data
                                              run a typed operation on the running gateway
   plantgate demo [--dir DIR] [--smoke]       simulated boiler house and a gateway, on loopback
   plantgate sim modbus [--port N]            the simulated boiler house alone (Modbus TCP)
+  plantgate token rotate --config FILE       replace the loopback API's local token
   plantgate --version
 
 Operations: tags.search tags.get values.snapshot values.raw values.plot values.processed
@@ -37,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
         return await demoCommand(rest);
       case 'sim':
         return await simCommand(rest);
+      case 'token':
+        return await tokenCommand(rest);
       case '--version':
       case 'version':
         print(VERSION);

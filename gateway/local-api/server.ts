@@ -16,7 +16,8 @@ import { tokenMatches } from './token.ts';
 
 export interface LocalApiOptions {
   port: number;
-  token: string;
+  /** The token in force (it changes when rotated). */
+  token: () => string;
   engine: QueryEngine;
   registry: SourceRegistry;
   log: Logger;
@@ -41,7 +42,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<FastifyIn
   app.addHook('onRequest', async (request, reply) => {
     const header = request.headers.authorization ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!presented || !tokenMatches(presented, options.token)) {
+    if (!presented || !tokenMatches(presented, options.token())) {
       return reply.code(401).send({
         error: {
           code: 'PG_ERR_UNAUTHENTICATED',

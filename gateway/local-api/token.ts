@@ -3,7 +3,19 @@
  * own account (and root) can read it. Compared in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unwatchFile,
+  watchFile,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 
 export const tokenFile = (dataDir: string) => path.join(dataDir, 'local-token');
@@ -38,4 +50,39 @@ export function tokenMatches(presented: string, expected: string): boolean {
   const a = createHash('sha256').update(presented).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/**
+ * Replaces the token with a new one: written to a temporary file with mode 0600, flushed, then renamed
+ * over the old one, so a reader sees the old token or the new one and never half of either.
+ */
+export function rotateLocalToken(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const token = randomBytes(32).toString('base64url');
+  const temporary = `${tokenFile(dataDir)}.${process.pid}.tmp`;
+  const fd = openSync(temporary, 'w', 0o600);
+  try {
+    writeSync(fd, `${token}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, tokenFile(dataDir));
+  return token;
+}
+
+/** The current token, followed as the file changes (a rotation reaches a running gateway within a second). */
+export function followLocalToken(dataDir: string): { current(): string; stop(): void } {
+  let token = ensureLocalToken(dataDir);
+  const file = tokenFile(dataDir);
+  const reload = () => {
+    try {
+      const next = readFileSync(file, 'utf8').trim();
+      if (next) token = next;
+    } catch {
+      // A missing file keeps the token in force until a new one is written.
+    }
+  };
+  watchFile(file, { interval: 500, persistent: false }, reload);
+  return { current: () => token, stop: () => unwatchFile(file, reload) };
 }

@@ -1,6 +1,6 @@
 /** The plantgate command as a user runs it: separate processes, real files, a real simulator. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -128,6 +128,33 @@ describe('plantgate CLI', () => {
       expect(values.length).toBeGreaterThan(0);
       expect(values[0]!.value).toBe('BLR1');
       expect(Date.parse(values[0]!.time)).toBeLessThan(stoppedAt);
+    } finally {
+      await stop(gateway);
+    }
+  });
+
+  it('given a running gateway, when the local token is rotated, then the old token is refused and the new one works', async () => {
+    const gateway = await startGatewayProcess(configFile);
+    try {
+      const tokenPath = path.join(dir, 'data', 'local-token');
+      const old = readFileSync(tokenPath, 'utf8').trim();
+      const port = /console: \{ port: (\d+) \}/.exec(readFileSync(configFile, 'utf8'))![1];
+      const health = (token: string) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/health`, {
+          headers: { authorization: `Bearer ${token}` },
+        }).then((r) => r.status);
+      expect(await health(old)).toBe(200);
+      const rotated = await plantgate('token', 'rotate', '--config', configFile);
+      expect(rotated.code).toBe(0);
+      const fresh = readFileSync(tokenPath, 'utf8').trim();
+      expect(fresh).not.toBe(old);
+      expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
+      const deadline = Date.now() + 5000;
+      while ((await health(old)) !== 401 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await health(old)).toBe(401);
+      expect(await health(fresh)).toBe(200);
+      expect((await plantgate('query', '--config', configFile, 'health')).code).toBe(0);
     } finally {
       await stop(gateway);
     }
