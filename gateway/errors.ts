@@ -35,6 +35,10 @@ const GATEWAY_CODES = {
     doc: 'The configuration file breaks the schema; the message names file, path and reason.',
   },
   PG_ERR_NO_HISTORY: { status: 409, doc: 'The source keeps no history and does not record values locally.' },
+  PG_ERR_AUDIT_UNAVAILABLE: {
+    status: 503,
+    doc: 'The audit record of the request could not be written durably, so its answer is withheld.',
+  },
   PG_ERR_TIMEOUT: { status: 504, doc: 'The operation did not finish within its time limit.' },
   PG_ERR_INTERNAL: { status: 500, doc: 'An unexpected failure; the gateway log has the details.' },
 } as const satisfies Record<string, CodeDoc>;

@@ -2,6 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../drivers/core/index.ts';
 import { AccessPolicy } from './access/policy.ts';
+import { withAudit } from './audit/interceptor.ts';
+import { AuditLog } from './audit/log.ts';
+import type { AuditEvent } from './audit/record.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import { watchConfig } from './config/watch.ts';
 import { HistoryStore } from './history/store.ts';
@@ -15,6 +18,7 @@ export interface RunningGateway {
   engine: QueryEngine;
   registry: SourceRegistry;
   history: HistoryStore;
+  audit: AuditLog;
   api: FastifyInstance;
   /** The port the loopback API listens on. */
   port: number;
@@ -25,7 +29,13 @@ const RETENTION_EVERY_MS = 10 * 60_000;
 
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const dataDir = config.gateway.dataDir;
-  const token = followLocalToken(dataDir);
+  const audit = new AuditLog(dataDir, log);
+  const note = (event: AuditEvent) =>
+    audit.append(event).catch((error: Error) => log.error('audit write failed', { error: error.message }));
+  const token = followLocalToken(
+    dataDir,
+    () => void note({ kind: 'admin', outcome: 'ok', detail: 'local token rotated' }),
+  );
   const history = new HistoryStore(dataDir, config.history);
   history.enforceRetention();
   const retention = setInterval(() => {
@@ -43,27 +53,42 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const stopWatching = watchConfig(
     config,
     (next) => {
+      const before = policy;
       policy = new AccessPolicy(next.access.rules);
+      if (before !== policy)
+        void note({
+          kind: 'config',
+          outcome: 'ok',
+          detail: `role rules reloaded: ${next.access.rules.length} rule(s)`,
+        });
     },
     log,
+    (reason) =>
+      void note({ kind: 'config', outcome: 'PG_ERR_CONFIG_INVALID', detail: reason.slice(0, 2000) }),
   );
   const engine = new QueryEngine(registry, history, {
     gatewayId: config.gateway.id,
     timeoutMs: 30_000,
     access: () => policy,
+    interceptors: [withAudit(audit)],
   });
-  let api: FastifyInstance;
-  try {
-    api = await startLocalApi({ port: config.console.port, token: token.current, engine, registry, log });
-  } catch (error) {
+  const cleanup = () => {
     token.stop();
     stopWatching();
     clearInterval(retention);
     history.close();
+    audit.close();
+  };
+  let api: FastifyInstance;
+  try {
+    api = await startLocalApi({ port: config.console.port, token: token.current, engine, registry, log });
+  } catch (error) {
+    cleanup();
     throw error;
   }
   await registry.startAll();
   const port = (api.server.address() as { port: number }).port;
+  await note({ kind: 'admin', outcome: 'ok', detail: `gateway ${config.gateway.id} started` });
   log.info('gateway started', {
     id: config.gateway.id,
     localApi: `http://127.0.0.1:${port}`,
@@ -75,15 +100,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     engine,
     registry,
     history,
+    audit,
     api,
     port,
     async stop() {
-      token.stop();
-      stopWatching();
-      clearInterval(retention);
       await api.close();
       await registry.stopAll();
-      history.close();
+      await note({ kind: 'admin', outcome: 'ok', detail: `gateway ${config.gateway.id} stopped` });
+      cleanup();
       log.info('gateway stopped', { id: config.gateway.id });
     },
   };

@@ -3,6 +3,7 @@ import { isPlantgateError } from '../../drivers/core/index.ts';
 import { ConfigError } from '../config/load.ts';
 import { VERSION } from '../version.ts';
 import { print, UsageError } from './args.ts';
+import { auditCommand } from './audit-command.ts';
 import { configCheckCommand } from './config-check-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { gatewayCommand } from './gateway-command.ts';
@@ -19,6 +20,9 @@ const HELP = `plantgate ${VERSION} — an edge gateway for plant data
   plantgate demo [--dir DIR] [--smoke]       simulated boiler house and a gateway, on loopback
   plantgate sim modbus [--port N]            the simulated boiler house alone (Modbus TCP)
   plantgate token rotate --config FILE       replace the loopback API's local token
+  plantgate audit verify --config FILE       check the audit log's hash chain
+  plantgate audit export --config FILE [--since T] [--until T]
+                                             audit records as JSON lines
   plantgate --version
 
 Operations: tags.search tags.get values.snapshot values.raw values.plot values.processed
@@ -39,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
         return await demoCommand(rest);
       case 'sim':
         return await simCommand(rest);
+      case 'audit':
+        return await auditCommand(rest);
       case 'token':
         return await tokenCommand(rest);
       case '--version':

@@ -12,6 +12,7 @@ export function watchConfig(
   current: GatewayConfig,
   apply: (next: GatewayConfig) => void,
   log: Logger,
+  refused: (reason: string) => void = () => undefined,
   intervalMs = 1000,
 ): () => void {
   let config = current;
@@ -23,6 +24,7 @@ export function watchConfig(
       log.error('config change refused; the running configuration stays', {
         error: (error as Error).message,
       });
+      refused((error as Error).message);
       return;
     }
     const { access: _a, ...before } = config;

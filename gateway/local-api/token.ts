@@ -72,13 +72,19 @@ export function rotateLocalToken(dataDir: string): string {
 }
 
 /** The current token, followed as the file changes (a rotation reaches a running gateway within a second). */
-export function followLocalToken(dataDir: string): { current(): string; stop(): void } {
+export function followLocalToken(
+  dataDir: string,
+  changed: () => void = () => undefined,
+): { current(): string; stop(): void } {
   let token = ensureLocalToken(dataDir);
   const file = tokenFile(dataDir);
   const reload = () => {
     try {
       const next = readFileSync(file, 'utf8').trim();
-      if (next) token = next;
+      if (next && next !== token) {
+        token = next;
+        changed();
+      }
     } catch {
       // A missing file keeps the token in force until a new one is written.
     }

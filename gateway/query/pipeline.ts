@@ -34,7 +34,7 @@ export const withValidation: Interceptor = (next) => async (call) => {
   const problems = validate(OPERATION_SCHEMAS[call.operation], request);
   if (problems.length) {
     const first = problems[0]!;
-    const limit = /must NOT have (more|fewer) than|must be <=|must be >=/.test(first.message);
+    const limit = /must NOT have more than|must be <=/.test(first.message);
     const where = readablePath(first.pointer) || 'request';
     throw gatewayError(
       limit ? 'PG_ERR_LIMIT_EXCEEDED' : 'PG_ERR_BAD_REQUEST',

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallContext } from '../api/call-context.ts';
+import { exportAudit, verifyAudit } from '../audit/verify.ts';
 import { eventually, type Harness, startHarness } from './harness.ts';
 
 const RULES = `access:
@@ -39,6 +40,41 @@ beforeAll(async () => {
 afterAll(async () => h?.stop());
 
 describe('role rules on a running gateway', () => {
+  it('given allowed and denied calls, when made, then each has its audit record with the outcome', async () => {
+    await run(as('user:alice'), 'values.snapshot', { tags: ['Boiler1.SteamTemp'] });
+    await expect(
+      run(as('user:mallory'), 'values.raw', { tags: ['Boiler1.Tag'], start: '*-1h', end: '*' }),
+    ).rejects.toMatchObject({
+      code: 'PG_ERR_ACCESS_DENIED',
+    });
+    await expect(run(as('user:alice'), 'values.snapshot', { tags: [] })).rejects.toMatchObject({
+      code: 'PG_ERR_BAD_REQUEST',
+    });
+    const records = [...exportAudit(h.gateway.config.gateway.dataDir, 0, Date.now() + 1000)];
+    const mine = (principal: string) => records.filter((r) => r.principal === principal);
+    expect(mine('user:alice').at(-2)).toMatchObject({
+      kind: 'operation',
+      origin: 'link',
+      app: 'test-app',
+      source: 'boiler',
+      operation: 'values.snapshot',
+      tagCount: 1,
+      tags: ['Boiler1.SteamTemp'],
+      outcome: 'ok',
+      values: 1,
+    });
+    expect(mine('user:alice').at(-1)).toMatchObject({
+      operation: 'values.snapshot',
+      outcome: 'PG_ERR_BAD_REQUEST',
+    });
+    expect(mine('user:mallory').at(-1)).toMatchObject({
+      operation: 'values.raw',
+      outcome: 'PG_ERR_ACCESS_DENIED',
+      range: { start: '*-1h', end: '*' },
+    });
+    expect(verifyAudit(h.gateway.config.gateway.dataDir).ok).toBe(true);
+  });
+
   it('given a rule narrowed to tags, when searching, then only those tags are found and counted', async () => {
     const answer = await run(as('user:alice'), 'tags.search', { name: '*' });
     expect((answer.tags as { name: string }[]).map((t) => t.name)).toEqual([
