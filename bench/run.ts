@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runPlanBenchmark } from './modbus-plan.ts';
 import { runPollBenchmark } from './modbus-poll.ts';
+import { accessAuditLatency, auditThroughput } from './security.ts';
 
 const here = import.meta.dirname;
 
@@ -67,6 +68,41 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
               `${poll.lastCycleMs} ms`,
               poll.failedRequests,
               poll.valuesGood,
+            ],
+          ],
+        },
+      ],
+    };
+  },
+  async security() {
+    const audit = await auditThroughput();
+    const latency = await accessAuditLatency();
+    return {
+      results: { audit, latency },
+      tables: [
+        {
+          headers: ['audit records', 'concurrent writers', 'records/s (durable)', 'fsync batches'],
+          rows: [[audit.records, audit.writers, audit.recordsPerSecond, audit.flushes]],
+        },
+        {
+          headers: [
+            'requests/s',
+            'median bare',
+            'median + access',
+            'median + access + audit',
+            'added median (access / both)',
+            'p99 bare',
+            'p99 + access + audit',
+          ],
+          rows: [
+            [
+              latency.withAccessAndAudit.achievedPerSecond,
+              `${latency.bare.medianUs} µs`,
+              `${latency.withAccess.medianUs} µs`,
+              `${latency.withAccessAndAudit.medianUs} µs`,
+              `${latency.accessAddedMedianUs} µs / ${latency.addedMedianUs} µs`,
+              `${latency.bare.p99Us} µs`,
+              `${latency.withAccessAndAudit.p99Us} µs`,
             ],
           ],
         },
