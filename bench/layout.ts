@@ -2,22 +2,11 @@
  * A seeded 10,000-tag Modbus layout like a large PLC's: 30 % bits (coils and discrete inputs) and 70 %
  * registers (float32, uint16, int32), mostly packed, with scattered unused gaps between them.
  */
+import { seededRandom } from '../drivers/core/testing.ts';
 import type { ModbusPoint } from '../drivers/modbus/address.ts';
 
-/** Mulberry32: a small seeded generator, so every run plans the same layout. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function scatteredLayout(count = 10_000, seed = 42): ModbusPoint[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const next = { coil: 0, discrete: 0, holding: 0, input: 0 };
   const points: ModbusPoint[] = [];
   for (let i = 0; i < count; i++) {

@@ -3,20 +3,10 @@
  * attacker would try with ids and groups.
  */
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../drivers/core/testing.ts';
 import type { CallContext } from '../api/call-context.ts';
 import { AccessPolicy, LOCAL_ADMIN, MAX_GROUPS, tagAllowed } from './policy.ts';
 import { type AccessRule, ROLES, type Role } from './rules.ts';
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const link = (subject: string, groups: string[] = []): CallContext => ({
   requestId: 'r',
@@ -60,7 +50,7 @@ function reference(
 
 describe('access policy', () => {
   it('given random rules, principals and operations, when decided, then the decision equals the reference model', () => {
-    const rnd = random(7);
+    const rnd = seededRandom(7);
     const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
     const users = ['user:alice', 'user:bob', 'user:carol'];
     const groups = ['ops', 'eng', 'qa'];
