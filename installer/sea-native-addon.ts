@@ -1,33 +1,47 @@
 /**
- * Stands in for `node-gyp-build` inside the single binary: the serial-port addon travels as an SEA asset
- * and is loaded with `process.dlopen`. It is written to a fresh private folder (mkdtemp, mode 0700) and
- * removed after loading, so no other account can swap the library between write and load. If it cannot
- * be loaded, serial (RTU) sources fail with that reason while every other source works.
+ * Native addons inside the single binary: each travels as an SEA asset and is loaded with
+ * `process.dlopen`, from a fresh private folder (mkdtemp, mode 0700) that is removed right after, so no
+ * other account can swap the library between write and load. The bundle routes `node-gyp-build`
+ * (serialport) and sodium-native's binding loader here.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sea from 'node:sea';
 
-export const SERIALPORT_ASSET = 'native/serialport.node';
+export const NATIVE_ASSETS = {
+  serialport: 'native/serialport.node',
+  sodium: 'native/sodium.node',
+} as const;
 
-export default function loadNativeAddon(_packageDir: string): unknown {
+export function loadAddon(name: keyof typeof NATIVE_ASSETS): unknown {
   let dir: string | undefined;
   try {
     dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-native-'));
-    const file = path.join(dir, 'serialport.node');
-    writeFileSync(file, new Uint8Array(sea.getRawAsset(SERIALPORT_ASSET)), { mode: 0o500 });
+    const file = path.join(dir, `${name}.node`);
+    writeFileSync(file, new Uint8Array(sea.getRawAsset(NATIVE_ASSETS[name])), { mode: 0o500 });
     const module = { exports: {} as unknown };
     process.dlopen(module, file);
     return module.exports;
-  } catch (error) {
-    const reason = `serial ports are unavailable: ${(error as Error).message}`;
-    const unavailable = () => {
-      throw new Error(reason);
-    };
-    return new Proxy({}, { get: () => unavailable });
   } finally {
     // Linux keeps a loaded library mapped after its file is gone; Windows refuses, and the folder stays.
     if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 0 });
+  }
+}
+
+/** serialport's loader: if the addon cannot load, serial (RTU) sources fail with the reason; the rest works. */
+export function loadSerialport(): unknown {
+  try {
+    return loadAddon('serialport');
+  } catch (error) {
+    const reason = `serial ports are unavailable: ${(error as Error).message}`;
+    return new Proxy(
+      {},
+      {
+        get: () => () => {
+          throw new Error(reason);
+        },
+      },
+    );
   }
 }

@@ -21,6 +21,8 @@ if env -i PATH=/usr/bin:/bin NODE_OPTIONS="--require $work/inject.js" ./plantgat
   echo "NODE_OPTIONS reached the binary" >&2; exit 1
 fi
 run timeout 60 ./plantgate demo --smoke --dir "$work/demo"
+# libsodium (an embedded addon) and the machine identity: seal and open with this machine's key.
+run ./plantgate secrets check --config "$work/demo/gateway.yaml"
 
 socat pty,raw,echo=0,link="$work/a" pty,raw,echo=0,link="$work/b" & pids+=($!)
 for _ in $(seq 50); do [ -e "$work/a" ] && [ -e "$work/b" ] && break; sleep 0.1; done

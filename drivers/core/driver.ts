@@ -135,6 +135,11 @@ export interface DriverFactory<Settings = unknown, TagConfig = unknown> {
   tagSchema: TSchema;
   /** JSON Schema of `poll`, for drivers that poll. */
   pollSchema?: TSchema;
+  /**
+   * Settings (dotted paths under `settings`) that hold secrets: they must be sealed (`enc:v1:`) in the
+   * config, and only they may be. The driver receives them opened.
+   */
+  secretFields?: readonly string[];
   /** Checks that the schema cannot express (cross-field rules); returns problems as path + reason. */
   check?(config: SourceConfig<Settings, TagConfig>): { path: string; message: string }[];
   create(config: SourceConfig<Settings, TagConfig>, host: DriverHost): Driver;

@@ -8,6 +8,7 @@ import { configCheckCommand } from './config-check-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { gatewayCommand } from './gateway-command.ts';
 import { queryCommand } from './query-command.ts';
+import { secretsCommand } from './secrets-command.ts';
 import { simCommand } from './sim-command.ts';
 import { tokenCommand } from './token-command.ts';
 
@@ -20,6 +21,9 @@ const HELP = `plantgate ${VERSION} — an edge gateway for plant data
   plantgate demo [--dir DIR] [--smoke]       simulated boiler house and a gateway, on loopback
   plantgate sim modbus [--port N]            the simulated boiler house alone (Modbus TCP)
   plantgate token rotate --config FILE       replace the loopback API's local token
+  plantgate secrets seal --config FILE --source ID --field PATH
+                                             seal a secret read from standard input for one setting
+  plantgate secrets check --config FILE      check that this machine can seal and open secrets
   plantgate audit verify --config FILE       check the audit log's hash chain
   plantgate audit export --config FILE [--since T] [--until T]
                                              audit records as JSON lines
@@ -45,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
         return await simCommand(rest);
       case 'audit':
         return await auditCommand(rest);
+      case 'secrets':
+        return await secretsCommand(rest);
       case 'token':
         return await tokenCommand(rest);
       case '--version':

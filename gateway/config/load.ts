@@ -8,6 +8,7 @@ import path from 'node:path';
 import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import { PlantgateError } from '../../drivers/core/index.ts';
+import { checkSecretFields } from '../secrets/settings.ts';
 import { findDriver } from '../sources/driver-registry.ts';
 import { driverSourceSchema, type GatewayConfig, GatewayConfigSchema } from './schema.ts';
 import { readablePath, validate } from './validator.ts';
@@ -105,6 +106,8 @@ export function parseGatewayConfig(text: string, file: string): GatewayConfig {
     if (driverProblems.length === 0 && driver.check) {
       for (const p of driver.check(source as never)) add(`${at}/${p.path}`, p.message);
     }
+    for (const p of checkSecretFields(driver, source.settings))
+      add(`${at}/settings/${p.path.replaceAll('.', '/')}`, p.message);
   });
   if (problems.length) throw new ConfigError(problems);
 

@@ -3,18 +3,19 @@ import type { Logger } from '../../drivers/core/index.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
+import type { Sealer } from '../secrets/sealer.ts';
 import { findDriver } from './driver-registry.ts';
 import { Source, type SourceHealth } from './source.ts';
 
 export class SourceRegistry {
   private readonly sources = new Map<string, Source>();
 
-  constructor(config: GatewayConfig, history: HistoryStore, log: Logger) {
+  constructor(config: GatewayConfig, history: HistoryStore, log: Logger, sealer: () => Sealer) {
     for (const entry of config.sources) {
       const factory = findDriver(entry.driver)!;
       this.sources.set(
         entry.id,
-        new Source(entry, factory, { history, log, dataDir: config.gateway.dataDir }),
+        new Source(entry, factory, { history, log, dataDir: config.gateway.dataDir, sealer }),
       );
     }
   }

@@ -15,6 +15,8 @@ import {
 } from '../../drivers/core/index.ts';
 import type { SourceConfigEntry } from '../config/schema.ts';
 import type { HistoryStore } from '../history/store.ts';
+import type { Sealer } from '../secrets/sealer.ts';
+import { openSecretFields } from '../secrets/settings.ts';
 
 export type SourceState = 'disabled' | 'starting' | 'running' | 'degraded' | 'failed' | 'stopped';
 export type ValuesListener = (values: readonly TagValue[]) => void;
@@ -23,6 +25,8 @@ export interface SourceDeps {
   history: HistoryStore;
   log: Logger;
   dataDir: string;
+  /** Opens sealed settings; asked for only when a source has some. */
+  sealer: () => Sealer;
 }
 
 export interface SourceHealth {
@@ -48,6 +52,9 @@ export class Source {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private abort = new AbortController();
+  /** Blots this source's secrets out of text that leaves it (logs, health, value errors). */
+  private redact: (text: string) => string = (text) => text;
+  private holdsSecrets = false;
 
   constructor(config: SourceConfigEntry, factory: DriverFactory, deps: SourceDeps) {
     this.id = config.id;
@@ -67,7 +74,10 @@ export class Source {
     this.abort = new AbortController();
     this.state = 'starting';
     try {
-      const driver = this.factory.create(this.config as never, this.host());
+      const opened = openSecretFields(this.factory, this.config.settings, this.id, this.deps.sealer);
+      this.redact = opened.redact;
+      this.holdsSecrets = opened.holdsSecrets;
+      const driver = this.factory.create({ ...this.config, settings: opened.settings } as never, this.host());
       this.driverInstance = driver;
       this.tagIndex = new Map();
       if (hasCapability(driver, 'tagCatalog')) {
@@ -82,7 +92,7 @@ export class Source {
       this.lastError = undefined;
     } catch (error) {
       this.state = 'failed';
-      this.lastError = (error as Error).message;
+      this.lastError = this.redact((error as Error).message);
       this.failures++;
       const delay = Math.min(60_000, 1000 * 2 ** Math.min(this.failures - 1, 6));
       this.deps.log.error('source failed to start', {
@@ -127,23 +137,31 @@ export class Source {
       id: this.id,
       driver: this.config.driver,
       state,
-      ...(message ? { message } : {}),
+      ...(message ? { message: this.redact(message) } : {}),
       capabilities: this.driverInstance ? capabilitiesOf(this.driverInstance) : [],
       tags: this.config.tags.length,
-      ...(driverHealth?.details ? { details: driverHealth.details } : {}),
+      ...(driverHealth?.details
+        ? { details: JSON.parse(this.redact(JSON.stringify(driverHealth.details))) }
+        : {}),
     };
   }
 
   private host(): DriverHost {
     const log = this.deps.log;
+    const clean = (fields?: Record<string, unknown>) =>
+      fields ? (JSON.parse(this.redact(JSON.stringify(fields))) as Record<string, unknown>) : undefined;
     const sourceLog: Logger = {
-      debug: (m, f) => log.debug(m, { source: this.id, ...f }),
-      info: (m, f) => log.info(m, { source: this.id, ...f }),
-      warn: (m, f) => log.warn(m, { source: this.id, ...f }),
-      error: (m, f) => log.error(m, { source: this.id, ...f }),
+      debug: (m, f) => log.debug(this.redact(m), { source: this.id, ...clean(f) }),
+      info: (m, f) => log.info(this.redact(m), { source: this.id, ...clean(f) }),
+      warn: (m, f) => log.warn(this.redact(m), { source: this.id, ...clean(f) }),
+      error: (m, f) => log.error(this.redact(m), { source: this.id, ...clean(f) }),
     };
     return {
-      update: (values) => {
+      update: (reported) => {
+        // A driver that puts a secret into a value's error text does not get it past the source.
+        const values = this.holdsSecrets
+          ? reported.map((v) => (v.error === undefined ? v : { ...v, error: this.redact(v.error) }))
+          : reported;
         const driver = this.driverInstance;
         if (driver && hasCapability(driver, 'pushesValues') && driver.recordsLocally) {
           try {
