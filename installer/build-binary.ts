@@ -84,7 +84,10 @@ export async function buildBinary(targetName: string): Promise<string> {
         setup(b) {
           const shim = JSON.stringify(addonShim);
           // serialport asks node-gyp-build for its addon; sodium-native's binding.js asks require-addon.
-          b.onResolve({ filter: /^node-gyp-build$/ }, () => ({ path: 'node-gyp-build', namespace: 'sea-addon' }));
+          b.onResolve({ filter: /^node-gyp-build$/ }, () => ({
+            path: 'node-gyp-build',
+            namespace: 'sea-addon',
+          }));
           b.onLoad({ filter: /.*/, namespace: 'sea-addon' }, () => ({
             contents: `module.exports = () => require(${shim}).loadSerialport();`,
             resolveDir: root,
