@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import type { Driver, DriverFactory, DriverHost } from '../../drivers/core/index.ts';
+import {
+  type Driver,
+  type DriverFactory,
+  type DriverHost,
+  type Logger,
+  silentLogger,
+} from '../../drivers/core/index.ts';
 import { parseGatewayConfig } from '../config/load.ts';
 import { HistoryStore } from '../history/store.ts';
 import { Source } from '../sources/source.ts';
@@ -89,7 +95,8 @@ describe('sealed secrets', () => {
     return { factory, got };
   };
 
-  it('given a source with a sealed secret, when it starts, then the driver gets it opened and nothing it says lets it out', async () => {
+  /** A source "line3" of the test driver with `password` as its (sealed) secret, in a fresh data folder. */
+  function sourceWith(password: (sealer: Sealer) => string, log: Logger = silentLogger) {
     const where = dir();
     const sealer = Sealer.open(where, 'os=a|hw=b');
     const history = new HistoryStore(where, {
@@ -98,20 +105,8 @@ describe('sealed secrets', () => {
       heartbeatMs: 60_000,
       flushMs: 60_000,
     });
-    const lines: string[] = [];
-    const log = {
-      debug() {},
-      info() {},
-      warn() {},
-      error: (m: string, f?: Record<string, unknown>) => lines.push(JSON.stringify({ m, f })),
-    };
     const { factory, got } = fake();
-    const settings = {
-      user: {
-        username: 'gw',
-        password: sealer.seal(CANARY, { driver: 'fake', source: 'line3', field: 'user.password' }),
-      },
-    };
+    const settings = { user: { username: 'gw', password: password(sealer) } };
     const source = new Source(
       { id: 'line3', driver: 'fake', description: '', enabled: true, settings, tags: [] },
       factory,
@@ -122,6 +117,19 @@ describe('sealed secrets', () => {
         sealer: () => sealer,
       },
     );
+    return { source, got, close: () => history.close() };
+  }
+
+  it('given a source with a sealed secret, when it starts, then the driver gets it opened and nothing it says lets it out', async () => {
+    const lines: string[] = [];
+    const log = {
+      ...silentLogger,
+      error: (m: string, f?: Record<string, unknown>) => void lines.push(JSON.stringify({ m, f })),
+    };
+    const { source, got, close } = sourceWith(
+      (sealer) => sealer.seal(CANARY, { driver: 'fake', source: 'line3', field: 'user.password' }),
+      log,
+    );
     const seen: string[] = [];
     source.onValues((values) => seen.push(JSON.stringify(values)));
     await source.start();
@@ -130,31 +138,12 @@ describe('sealed secrets', () => {
     expect(everything).toContain('[sealed]');
     expect(everything).not.toContain(CANARY);
     await source.stop();
-    history.close();
+    close();
   });
 
   it('given a source whose secret was sealed for another source, when it starts, then it fails naming the setting', async () => {
-    const where = dir();
-    const sealer = Sealer.open(where, 'os=a|hw=b');
-    const history = new HistoryStore(where, {
-      maxAgeDays: 1,
-      maxSizeMB: 10,
-      heartbeatMs: 60_000,
-      flushMs: 60_000,
-    });
-    const { factory, got } = fake();
-    const settings = {
-      user: { password: sealer.seal(CANARY, { driver: 'fake', source: 'other', field: 'user.password' }) },
-    };
-    const source = new Source(
-      { id: 'line3', driver: 'fake', description: '', enabled: true, settings, tags: [] },
-      factory,
-      {
-        history,
-        log: { debug() {}, info() {}, warn() {}, error() {} },
-        dataDir: where,
-        sealer: () => sealer,
-      },
+    const { source, got, close } = sourceWith((sealer) =>
+      sealer.seal(CANARY, { driver: 'fake', source: 'other', field: 'user.password' }),
     );
     await source.start();
     expect(got).toEqual([]);
@@ -162,8 +151,9 @@ describe('sealed secrets', () => {
       state: 'failed',
       message: expect.stringContaining('source "line3" settings.user.password does not open here'),
     });
+    expect(JSON.stringify(source.health())).not.toContain(CANARY);
     await source.stop();
-    history.close();
+    close();
   });
 
   it('given secrets in the wrong places, when checked, then plaintext in a secret field and sealed values elsewhere are refused', () => {
