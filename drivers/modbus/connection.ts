@@ -5,7 +5,6 @@
  * and reconnection with jittered exponential back-off after the link fails.
  */
 import { abortedError, type Logger, PlantgateError, StatusCodes } from '../core/index.ts';
-import { SerialLineTransport } from './serial-transport.ts';
 import type { ModbusSettings } from './settings.ts';
 import { ModbusTcpTransport } from './tcp-transport.ts';
 import { ModbusRequestError, type ModbusTransport } from './transport.ts';
@@ -114,7 +113,8 @@ export class ModbusConnection {
       client =
         s.transport === 'tcp'
           ? await ModbusTcpTransport.connect(s.host!, s.port, s.timeoutMs)
-          : await SerialLineTransport.connect(s);
+          : // modbus-serial and the serial-port addon load only when a source needs them.
+            await (await import('./serial-transport.ts')).SerialLineTransport.connect(s);
     } catch (error) {
       this.failedConnects++;
       const delay = Math.min(s.reconnectMaxMs, s.reconnectMinMs * 2 ** (this.failedConnects - 1));

@@ -6,7 +6,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDocument } from 'yaml';
 import { startBoilerSimulator } from '../../hardware-tests/simulators/index.ts';
 import { readBundledFile } from '../bundled-files.ts';
 import { loadGatewayConfig } from '../config/load.ts';
@@ -40,6 +39,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const log = createLogger(values.smoke ? 'warn' : 'info');
 
   const sim = await startBoilerSimulator();
+  // The yaml document model keeps the demo file's comments; it is loaded only here.
+  const { parseDocument } = await import('yaml');
   const document = parseDocument(await readBundledFile('config/demo/gateway.yaml'));
   document.setIn(['sources', 0, 'settings', 'port'], sim.port);
   document.setIn(['console', 'port'], await freePort(7443));

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { schemaText } from '../../config/write-schema.ts';
 import { ConfigError, loadGatewayConfig, parseGatewayConfig } from './load.ts';
 
-const problemsOf = (text: string) => {
+const problemsOf = async (text: string) => {
   try {
-    parseGatewayConfig(text, 'g.yaml');
+    await parseGatewayConfig(text, 'g.yaml');
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -19,8 +19,8 @@ const problemsOf = (text: string) => {
 const base = 'gateway: { id: site-a, dataDir: ./data }\n';
 
 describe('gateway config', () => {
-  it('given a minimal config, when loaded, then defaults are filled in, dataDir is resolved and the result is frozen', () => {
-    const config = parseGatewayConfig(
+  it('given a minimal config, when loaded, then defaults are filled in, dataDir is resolved and the result is frozen', async () => {
+    const config = await parseGatewayConfig(
       `${base}sources:\n  - { id: b, driver: modbus, settings: { host: h }, tags: [{ name: x, address: "holding:1" }] }\n`,
       '/etc/pg/g.yaml',
     );
@@ -35,13 +35,13 @@ describe('gateway config', () => {
     expect(Object.isFrozen(config.sources[0]!.settings)).toBe(true);
   });
 
-  it('given an unknown key, when loaded, then the error names file, line, path and the key', () => {
-    const [p] = problemsOf(`${base}console: { port: 7443, host: 0.0.0.0 }\n`);
+  it('given an unknown key, when loaded, then the error names file, line, path and the key', async () => {
+    const [p] = await problemsOf(`${base}console: { port: 7443, host: 0.0.0.0 }\n`);
     expect(p).toMatchObject({ file: 'g.yaml', line: 2, path: 'console.host', message: 'unknown key "host"' });
   });
 
-  it('given bad values in a source, when loaded, then every problem is named with its path', () => {
-    const problems = problemsOf(
+  it('given bad values in a source, when loaded, then every problem is named with its path', async () => {
+    const problems = await problemsOf(
       `${base}sources:\n  - id: b\n    driver: modbus\n    settings: { host: h, port: 70000, transport: udp }\n    tags:\n      - { name: x, address: "holding:1", type: float32, wordOrder: XYZW }\n`,
     );
     expect(problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
@@ -51,8 +51,8 @@ describe('gateway config', () => {
     ]);
   });
 
-  it('given rules the schema cannot express, when loaded, then the driver check names them', () => {
-    const problems = problemsOf(
+  it('given rules the schema cannot express, when loaded, then the driver check names them', async () => {
+    const problems = await problemsOf(
       `${base}sources:\n  - id: b\n    driver: modbus\n    settings: { transport: rtu }\n    tags:\n      - { name: x, address: "input:1", writable: true }\n      - { name: x, address: "coil:1", type: float32 }\n      - { name: y, address: "holding:1", group: nosuch }\n`,
     );
     expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
@@ -64,26 +64,28 @@ describe('gateway config', () => {
     ]);
   });
 
-  it('given duplicate source ids or an unknown driver, when loaded, then both are refused', () => {
+  it('given duplicate source ids or an unknown driver, when loaded, then both are refused', async () => {
     expect(
-      problemsOf(
-        `${base}sources:\n  - { id: a, driver: modbus, settings: { host: h } }\n  - { id: a, driver: modbus, settings: { host: h } }\n`,
+      (
+        await problemsOf(
+          `${base}sources:\n  - { id: a, driver: modbus, settings: { host: h } }\n  - { id: a, driver: modbus, settings: { host: h } }\n`,
+        )
       )[0],
     ).toMatchObject({
       path: 'sources[1].id',
       message: 'duplicate source id "a"',
     });
-    expect(problemsOf(`${base}sources:\n  - { id: a, driver: s7 }\n`)[0]!.message).toMatch(
+    expect((await problemsOf(`${base}sources:\n  - { id: a, driver: s7 }\n`))[0]!.message).toMatch(
       /must be one of "modbus"/,
     );
   });
 
-  it('given broken YAML or a file that is not a mapping, when loaded, then the error says so with a line', () => {
-    expect(problemsOf('gateway: { id: a\n')[0]!.line).toBeGreaterThan(0);
-    expect(problemsOf('- 1\n- 2\n')[0]!.message).toMatch(/must hold a mapping/);
-    expect(problemsOf('gateway: {id: a, dataDir: x}\ngateway: {id: b, dataDir: y}\n')[0]!.message).toMatch(
-      /duplicated mapping key/,
-    );
+  it('given broken YAML or a file that is not a mapping, when loaded, then the error says so with a line', async () => {
+    expect((await problemsOf('gateway: { id: a\n'))[0]!.line).toBeGreaterThan(0);
+    expect((await problemsOf('- 1\n- 2\n'))[0]!.message).toMatch(/must hold a mapping/);
+    expect(
+      (await problemsOf('gateway: {id: a, dataDir: x}\ngateway: {id: b, dataDir: y}\n'))[0]!.message,
+    ).toMatch(/duplicated mapping key/);
   });
 
   it('given a missing file, when loaded, then the error names it', async () => {
@@ -92,12 +94,12 @@ describe('gateway config', () => {
     );
   });
 
-  it('given the published schema file, when compared with the definitions, then it is up to date', () => {
+  it('given the published schema file, when compared with the definitions, then it is up to date', async () => {
     const file = new URL('../../config/schema/gateway.schema.json', import.meta.url);
     expect(readFileSync(file, 'utf8'), 'run npm run schema').toBe(schemaText());
   });
 
-  it('given every shipped example and the demo config, when validated by the code and by the published schema, then both accept them', () => {
+  it('given every shipped example and the demo config, when validated by the code and by the published schema, then both accept them', async () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     const validate = ajv.compile(JSON.parse(schemaText()));
     const dir = new URL('../../config/', import.meta.url).pathname;
@@ -107,7 +109,7 @@ describe('gateway config', () => {
     ];
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const file of files) {
-      const config = parseGatewayConfig(readFileSync(file, 'utf8'), file);
+      const config = await parseGatewayConfig(readFileSync(file, 'utf8'), file);
       const { file: _, ...plain } = config;
       expect(validate(JSON.parse(JSON.stringify(plain))), `${file}: ${ajv.errorsText(validate.errors)}`).toBe(
         true,

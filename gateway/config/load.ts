@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
-import { type Document, LineCounter, parseDocument } from 'yaml';
 import { PlantgateError } from '../../drivers/core/index.ts';
 import { checkSecretFields } from '../secrets/settings.ts';
 import { findDriver } from '../sources/driver-registry.ts';
@@ -43,15 +42,15 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Lines and columns of JSON Pointers in the text, for problem reports. Built only when there is a
- * problem: the `yaml` document model that knows positions costs ten times the memory and time of
+ * Lines and columns of JSON Pointers in the text, for problem reports. Loaded and built only when there
+ * is a problem: the `yaml` document model that knows positions costs ten times the memory and time of
  * js-yaml's plain load, which matters for configs of many thousand tags.
  */
-function locator(text: string): (pointer: string) => { line?: number; column?: number } {
-  let document: Document | undefined;
+async function locator(text: string): Promise<(pointer: string) => { line?: number; column?: number }> {
+  const { LineCounter, parseDocument } = await import('yaml');
   const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: false });
   return (pointer) => {
-    document ??= parseDocument(text, { lineCounter, uniqueKeys: false });
     const keys = pointer
       .split('/')
       .slice(1)
@@ -68,11 +67,20 @@ function locator(text: string): (pointer: string) => { line?: number; column?: n
   };
 }
 
-export function parseGatewayConfig(text: string, file: string): GatewayConfig {
-  const problems: ConfigProblem[] = [];
-  const locate = locator(text);
-  const add = (pointer: string, message: string) =>
-    problems.push({ file, ...locate(pointer), path: readablePath(pointer), message });
+export async function parseGatewayConfig(text: string, file: string): Promise<GatewayConfig> {
+  const problems: { pointer: string; message: string }[] = [];
+  const add = (pointer: string, message: string) => problems.push({ pointer, message });
+  const refuse = async () => {
+    const locate = await locator(text);
+    return new ConfigError(
+      problems.map((p) => ({
+        file,
+        ...locate(p.pointer),
+        path: readablePath(p.pointer),
+        message: p.message,
+      })),
+    );
+  };
 
   let data: unknown;
   try {
@@ -92,7 +100,7 @@ export function parseGatewayConfig(text: string, file: string): GatewayConfig {
     ]);
   }
   for (const p of validate(GatewayConfigSchema, data)) add(p.pointer, p.message);
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length) throw await refuse();
 
   const config = data as GatewayConfig;
   const ids = new Set<string>();
@@ -109,7 +117,7 @@ export function parseGatewayConfig(text: string, file: string): GatewayConfig {
     for (const p of checkSecretFields(driver, source.settings))
       add(`${at}/settings/${p.path.replaceAll('.', '/')}`, p.message);
   });
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length) throw await refuse();
 
   const resolved = {
     ...config,

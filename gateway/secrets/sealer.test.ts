@@ -156,7 +156,7 @@ describe('sealed secrets', () => {
     close();
   });
 
-  it('given secrets in the wrong places, when checked, then plaintext in a secret field and sealed values elsewhere are refused', () => {
+  it('given secrets in the wrong places, when checked, then plaintext in a secret field and sealed values elsewhere are refused', async () => {
     const { factory } = fake();
     expect(checkSecretFields(factory, { user: { password: 'hunter2' } })).toEqual([
       { path: 'user.password', message: expect.stringContaining('a secret must be sealed') },
@@ -164,11 +164,11 @@ describe('sealed secrets', () => {
     expect(checkSecretFields(factory, { host: 'enc:v1:abc', user: { password: 'enc:v1:def' } })).toEqual([
       { path: 'host', message: 'only user.password may hold sealed values' },
     ]);
-    expect(() =>
+    await expect(
       parseGatewayConfig(
         'gateway: { id: a, dataDir: . }\nsources:\n  - { id: b, driver: modbus, settings: { host: "enc:v1:abc" } }\n',
         'g.yaml',
       ),
-    ).toThrow(/sources\[0\]\.settings\.host: the modbus driver has no secret settings/);
+    ).rejects.toThrow(/sources\[0\]\.settings\.host: the modbus driver has no secret settings/);
   });
 });
