@@ -1,6 +1,6 @@
 /** The running gateway: history, sources, the query engine and the loopback API, started and stopped together. */
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from '../drivers/core/index.ts';
+import type { DriverFactory, Logger } from '../drivers/core/index.ts';
 import { AccessPolicy } from './access/policy.ts';
 import { withAudit } from './audit/interceptor.ts';
 import { AuditLog } from './audit/log.ts';
@@ -13,6 +13,7 @@ import { followLocalToken } from './local-api/token.ts';
 import { QueryEngine } from './query/engine.ts';
 import { machineIdentity } from './secrets/machine-identity.ts';
 import { SEALED_PREFIX, Sealer } from './secrets/sealer.ts';
+import { DRIVERS } from './sources/driver-registry.ts';
 import { SourceRegistry } from './sources/registry.ts';
 
 export interface RunningGateway {
@@ -50,7 +51,17 @@ async function sealerFor(config: GatewayConfig): Promise<() => Sealer> {
   }
 }
 
-export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+export interface GatewayOptions {
+  /** The drivers sources may name (this build's by default). */
+  drivers?: readonly DriverFactory[];
+}
+
+export async function startGateway(
+  config: GatewayConfig,
+  log: Logger,
+  options: GatewayOptions = {},
+): Promise<RunningGateway> {
+  const drivers = options.drivers ?? DRIVERS;
   const dataDir = config.gateway.dataDir;
   const audit = new AuditLog(dataDir, log);
   const note = (event: AuditEvent) =>
@@ -71,23 +82,22 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   }, RETENTION_EVERY_MS);
   retention.unref();
 
-  const registry = new SourceRegistry(config, history, log, await sealerFor(config));
+  const registry = new SourceRegistry(config, history, log, await sealerFor(config), drivers);
   let policy = new AccessPolicy(config.access.rules);
   const stopWatching = watchConfig(
     config,
     (next) => {
-      const before = policy;
       policy = new AccessPolicy(next.access.rules);
-      if (before !== policy)
-        void note({
-          kind: 'config',
-          outcome: 'ok',
-          detail: `role rules reloaded: ${next.access.rules.length} rule(s)`,
-        });
+      void note({
+        kind: 'config',
+        outcome: 'ok',
+        detail: `role rules reloaded: ${next.access.rules.length} rule(s)`,
+      });
     },
     log,
     (reason) =>
       void note({ kind: 'config', outcome: 'PG_ERR_CONFIG_INVALID', detail: reason.slice(0, 2000) }),
+    drivers,
   );
   const engine = new QueryEngine(registry, history, {
     gatewayId: config.gateway.id,

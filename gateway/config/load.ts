@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
-import { PlantgateError } from '../../drivers/core/index.ts';
+import { type DriverFactory, PlantgateError } from '../../drivers/core/index.ts';
 import { checkSecretFields } from '../secrets/settings.ts';
-import { findDriver } from '../sources/driver-registry.ts';
+import { DRIVERS, findDriver } from '../sources/driver-registry.ts';
 import { driverSourceSchema, type GatewayConfig, GatewayConfigSchema } from './schema.ts';
 import { readablePath, validate } from './validator.ts';
 
@@ -67,7 +67,11 @@ async function locator(text: string): Promise<(pointer: string) => { line?: numb
   };
 }
 
-export async function parseGatewayConfig(text: string, file: string): Promise<GatewayConfig> {
+export async function parseGatewayConfig(
+  text: string,
+  file: string,
+  drivers: readonly DriverFactory[] = DRIVERS,
+): Promise<GatewayConfig> {
   const problems: { pointer: string; message: string }[] = [];
   const add = (pointer: string, message: string) => problems.push({ pointer, message });
   const refuse = async () => {
@@ -108,8 +112,12 @@ export async function parseGatewayConfig(text: string, file: string): Promise<Ga
     const at = `/sources/${i}`;
     if (ids.has(source.id)) add(`${at}/id`, `duplicate source id "${source.id}"`);
     ids.add(source.id);
-    const driver = findDriver(source.driver)!;
-    const driverProblems = validate(driverSourceSchema(source.driver), source);
+    const driver = findDriver(source.driver, drivers);
+    if (!driver) {
+      add(`${at}/driver`, `must be one of ${drivers.map((d) => JSON.stringify(d.name)).join(', ')}`);
+      return;
+    }
+    const driverProblems = validate(driverSourceSchema(driver), source);
     for (const p of driverProblems) add(`${at}${p.pointer}`, p.message);
     if (driverProblems.length === 0 && driver.check) {
       for (const p of driver.check(source as never)) add(`${at}/${p.path}`, p.message);
@@ -127,7 +135,10 @@ export async function parseGatewayConfig(text: string, file: string): Promise<Ga
   return deepFreeze(resolved);
 }
 
-export async function loadGatewayConfig(file: string): Promise<GatewayConfig> {
+export async function loadGatewayConfig(
+  file: string,
+  drivers: readonly DriverFactory[] = DRIVERS,
+): Promise<GatewayConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -136,5 +147,5 @@ export async function loadGatewayConfig(file: string): Promise<GatewayConfig> {
       { file, path: '', message: `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? error}` },
     ]);
   }
-  return parseGatewayConfig(text, file);
+  return parseGatewayConfig(text, file, drivers);
 }

@@ -3,7 +3,7 @@
  * file config/schema/gateway.schema.json is generated from `publishedGatewaySchema()`.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { OneOf } from '../../drivers/core/index.ts';
+import type { DriverFactory } from '../../drivers/core/index.ts';
 import { AccessSection } from '../access/rules.ts';
 import { DRIVERS } from '../sources/driver-registry.ts';
 
@@ -77,10 +77,9 @@ export const SourceBase = Type.Object(
       pattern: ID_PATTERN,
       ...doc('Source id, unique in the gateway; used in API paths and role rules.'),
     }),
-    driver: OneOf(
-      DRIVERS.map((d) => d.name),
-      doc('Driver that speaks to the source.'),
-    ),
+    // Checked against the drivers this build carries when the config is loaded (and listed as an enum
+    // in the published schema).
+    driver: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', ...doc('Driver that speaks to the source.') }),
     description: Type.String({ default: '', maxLength: 1024, ...doc('What the source is.') }),
     enabled: Type.Boolean({ default: true, ...doc('A disabled source is configured but not started.') }),
     settings: Type.Object(
@@ -116,13 +115,12 @@ export interface GatewayConfig extends Omit<Static<typeof GatewayConfigSchema>, 
   readonly file: string;
 }
 
-const driverSchemas = new Map<string, TSchema>();
+const driverSchemas = new WeakMap<DriverFactory, TSchema>();
 
 /** The per-driver schema of a source, checked after the shared part. */
-export function driverSourceSchema(driverName: string): TSchema {
-  const cached = driverSchemas.get(driverName);
+export function driverSourceSchema(driver: DriverFactory): TSchema {
+  const cached = driverSchemas.get(driver);
   if (cached) return cached;
-  const driver = DRIVERS.find((d) => d.name === driverName)!;
   const schema = Type.Object(
     {
       settings: driver.settingsSchema,
@@ -131,7 +129,7 @@ export function driverSourceSchema(driverName: string): TSchema {
     },
     { additionalProperties: true },
   );
-  driverSchemas.set(driverName, schema);
+  driverSchemas.set(driver, schema);
   return schema;
 }
 
@@ -140,7 +138,10 @@ export function publishedGatewaySchema(): Record<string, unknown> {
   const base = structuredClone(GatewayConfigSchema) as unknown as {
     properties: { sources: { items: Record<string, unknown> } };
   };
-  const source = base.properties.sources.items;
+  const source = base.properties.sources.items as {
+    properties: { driver: Record<string, unknown> };
+  } & Record<string, unknown>;
+  source.properties.driver.enum = DRIVERS.map((d) => d.name);
   source.allOf = DRIVERS.map((driver) => ({
     if: { properties: { driver: { const: driver.name } }, required: ['driver'] },
     // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a thenable.

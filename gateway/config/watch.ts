@@ -4,7 +4,8 @@
  * The file is polled (stat) rather than watched, since editors and config tools replace it by rename.
  */
 import { unwatchFile, watchFile } from 'node:fs';
-import type { Logger } from '../../drivers/core/index.ts';
+import type { DriverFactory, Logger } from '../../drivers/core/index.ts';
+import { DRIVERS } from '../sources/driver-registry.ts';
 import { loadGatewayConfig } from './load.ts';
 import type { GatewayConfig } from './schema.ts';
 
@@ -13,13 +14,14 @@ export function watchConfig(
   apply: (next: GatewayConfig) => void,
   log: Logger,
   refused: (reason: string) => void = () => undefined,
+  drivers: readonly DriverFactory[] = DRIVERS,
   intervalMs = 1000,
 ): () => void {
   let config = current;
   const onChange = async () => {
     let next: GatewayConfig;
     try {
-      next = await loadGatewayConfig(config.file);
+      next = await loadGatewayConfig(config.file, drivers);
     } catch (error) {
       log.error('config change refused; the running configuration stays', {
         error: (error as Error).message,

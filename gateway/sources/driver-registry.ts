@@ -4,6 +4,9 @@ import { modbusDriver } from '../../drivers/modbus/index.ts';
 
 export const DRIVERS: readonly DriverFactory[] = [modbusDriver as DriverFactory];
 
-export function findDriver(name: string): DriverFactory | undefined {
-  return DRIVERS.find((d) => d.name === name);
+export function findDriver(
+  name: string,
+  drivers: readonly DriverFactory[] = DRIVERS,
+): DriverFactory | undefined {
+  return drivers.find((d) => d.name === name);
 }

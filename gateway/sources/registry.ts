@@ -1,18 +1,24 @@
 /** All sources of the gateway, started together and each on its own. */
-import type { Logger } from '../../drivers/core/index.ts';
+import type { DriverFactory, Logger } from '../../drivers/core/index.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Sealer } from '../secrets/sealer.ts';
-import { findDriver } from './driver-registry.ts';
+import { DRIVERS, findDriver } from './driver-registry.ts';
 import { Source, type SourceHealth } from './source.ts';
 
 export class SourceRegistry {
   private readonly sources = new Map<string, Source>();
 
-  constructor(config: GatewayConfig, history: HistoryStore, log: Logger, sealer: () => Sealer) {
+  constructor(
+    config: GatewayConfig,
+    history: HistoryStore,
+    log: Logger,
+    sealer: () => Sealer,
+    drivers: readonly DriverFactory[] = DRIVERS,
+  ) {
     for (const entry of config.sources) {
-      const factory = findDriver(entry.driver)!;
+      const factory = findDriver(entry.driver, drivers)!;
       this.sources.set(
         entry.id,
         new Source(entry, factory, { history, log, dataDir: config.gateway.dataDir, sealer }),
