@@ -7,6 +7,7 @@ import type { OperationName, OperationRequest } from '../api/operations.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
+import type { Source } from '../sources/source.ts';
 import { VERSION } from '../version.ts';
 import {
   type Call,
@@ -16,7 +17,14 @@ import {
   withTimeout,
   withValidation,
 } from './pipeline.ts';
-import { readAtTimes, readPlot, readProcessed, readRaw, readSnapshot } from './read-handlers.ts';
+import {
+  type ReadEnv,
+  readAtTimes,
+  readPlot,
+  readProcessed,
+  readRaw,
+  readSnapshot,
+} from './read-handlers.ts';
 import { subscribe } from './subscription.ts';
 import { getTags, searchTags } from './tag-handlers.ts';
 import { writeValues } from './write-handler.ts';
@@ -129,6 +137,16 @@ export class QueryEngine {
     const source = this.registry.get(call.sourceId);
     const env = { source, grant, history: this.history, signal: call.signal, now: Date.now() };
     const request = call.request as never;
+    return source.guarded(() => this.run(call, source, env, request, grant));
+  }
+
+  private async run(
+    call: Call,
+    source: Source,
+    env: ReadEnv,
+    request: never,
+    grant: TagGrant,
+  ): Promise<unknown> {
     switch (call.operation) {
       case 'tags.search':
         return searchTags(source, request, call.signal, grant);
@@ -148,6 +166,8 @@ export class QueryEngine {
         return writeValues(source, request, call.signal, env.now, grant);
       case 'values.subscribe':
         throw gatewayError('PG_ERR_BAD_REQUEST', 'values.subscribe streams: use subscribe()');
+      case 'health':
+        return this.health();
       default:
         throw gatewayError('PG_ERR_UNKNOWN_OPERATION', `no operation ${call.operation satisfies never}`);
     }

@@ -118,6 +118,22 @@ export class Source {
     if (this.config.enabled) this.state = 'stopped';
   }
 
+  /**
+   * Runs an operation on this source's driver and keeps its secrets out of what comes back: answers and
+   * errors of a source that holds secrets are blotted, in case its driver repeats one.
+   */
+  async guarded<T>(operation: () => Promise<T>): Promise<T> {
+    if (!this.holdsSecrets) return operation();
+    let answer: T;
+    try {
+      answer = await operation();
+    } catch (error) {
+      if (error instanceof Error) error.message = this.redact(error.message);
+      throw error;
+    }
+    return JSON.parse(this.redact(JSON.stringify(answer))) as T;
+  }
+
   onValues(listener: ValuesListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
