@@ -193,6 +193,27 @@ describe('Modbus driver under device faults', () => {
     expect(count('Slow')).toBeLessThanOrEqual(3);
   });
 
+  it('given retries, when one request goes unanswered, then the retry reads the value in the same cycle and it never turns bad', async () => {
+    const { sim, port } = await simulator();
+    sim.tables.holding[1] = 77;
+    const { driver, host } = await driverFor(port, { retries: 1, timeoutMs: 150 }, [
+      { name: 'X', address: 'holding:1' },
+    ]);
+    await host.waitFor((l) => l.get('X')?.status === 'good');
+    sim.dropNext = 1;
+    await host.nextUpdates(3);
+    expect(
+      host.updates
+        .flat()
+        .filter((v) => v.tag === 'X')
+        .every((v) => v.status === 'good'),
+    ).toBe(true);
+    expect(driver.health().details!.failedRequests).toBe(1);
+    sim.dropNext = 2;
+    await host.waitFor((l) => l.get('X')?.status === 'bad', 5000, 'bad after both tries fail');
+    expect(host.latest.get('X')!.statusCode).toBe(StatusCodes.BadTimeout);
+  });
+
   it('given an inter-request delay, when a cycle has several blocks, then the device sees requests no closer than the delay', async () => {
     const { sim, port } = await simulator();
     const { host } = await driverFor(port, { interRequestDelayMs: 50, maxRegisterGap: 0 }, [

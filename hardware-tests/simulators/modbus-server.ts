@@ -47,6 +47,8 @@ export class ModbusTcpSimulator {
   faults = new Map<number | '*', Fault>();
   requests = 0;
   lateMs = 300;
+  /** Requests to leave unanswered, once each, before answering again (a lost frame). */
+  dropNext = 0;
   /** Arrival times of the last requests (at most 1000), to check pacing. */
   readonly requestTimes: number[] = [];
   private server: net.Server | undefined;
@@ -107,6 +109,10 @@ export class ModbusTcpSimulator {
     const pdu = frame.subarray(7);
     const fault = this.faults.get(unit) ?? this.faults.get('*') ?? 'none';
     if (fault === 'silent') return;
+    if (this.dropNext > 0) {
+      this.dropNext--;
+      return;
+    }
     if (fault === 'close') {
       socket.destroy();
       return;
