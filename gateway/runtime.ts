@@ -1,4 +1,5 @@
 /** The running gateway: history, sources, the query engine and the loopback API, started and stopped together. */
+import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { DriverFactory, Logger } from '../drivers/core/index.ts';
 import { AccessPolicy } from './access/policy.ts';
@@ -7,6 +8,7 @@ import { AuditLog } from './audit/log.ts';
 import type { AuditEvent } from './audit/record.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import { watchConfig } from './config/watch.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { HistoryStore } from './history/store.ts';
 import { startLocalApi } from './local-api/server.ts';
 import { followLocalToken } from './local-api/token.ts';
@@ -63,6 +65,8 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const drivers = options.drivers ?? DRIVERS;
   const dataDir = config.gateway.dataDir;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(dataDir);
   const audit = new AuditLog(dataDir, log);
   const note = (event: AuditEvent) =>
     audit.append(event).catch((error: Error) => log.error('audit write failed', { error: error.message }));
@@ -111,6 +115,7 @@ export async function startGateway(
     clearInterval(retention);
     history.close();
     audit.close();
+    unlock();
   };
   let api: FastifyInstance;
   try {

@@ -199,6 +199,22 @@ describe('plantgate CLI', () => {
     expect(recorded).toBeGreaterThanOrEqual(answered);
   });
 
+  it('given a gateway running on a data folder, when a second one starts on it, then the second refuses', async () => {
+    const first = await startGatewayProcess(configFile);
+    try {
+      const second = await plantgate('gateway', '--config', configFile);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/another gateway \(pid \d+\) is running on/);
+    } finally {
+      await stop(first);
+    }
+    // A lock left by a gateway killed outright is taken over.
+    const killed = await startGatewayProcess(configFile);
+    await stop(killed, 'SIGKILL');
+    const next = await startGatewayProcess(configFile);
+    await stop(next);
+  });
+
   it('given no gateway running, when queried, then the error says it cannot reach it', async () => {
     const result = await plantgate('query', '--config', configFile, 'health');
     expect(result.code).toBe(1);
