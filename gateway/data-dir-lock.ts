@@ -30,7 +30,7 @@ export function lockDataDir(dataDir: string): () => void {
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
         throw new PlantgateError(
           'PG_ERR_BAD_SETTINGS',
-          `another gateway (pid ${owner}) is running on ${dataDir}`,
+          `another gateway (pid ${owner}) is running on ${dataDir}; if that process is not a gateway, remove ${file}`,
         );
       }
       rmSync(file, { force: true }); // left by a gateway that is gone
