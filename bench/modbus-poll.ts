@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalApiClient } from '../gateway/index.ts';
+import { freePort } from '../gateway/local-api/free-port.ts';
 import { readLocalToken } from '../gateway/local-api/token.ts';
 import { buildBinary } from '../installer/build-binary.ts';
 import { cpuSeconds, memoryMB } from './process-stats.ts';
@@ -50,7 +51,7 @@ export async function runPollBenchmark(options: { tags?: number; seconds?: numbe
     { length: tags },
     (_, i) => `      - { name: T${i}, address: "holding:${i * 2}", type: float32 }`,
   );
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   writeFileSync(
     configFile,
     `gateway: { id: bench, dataDir: ./data }\nconsole: { port: ${port} }\nsources:\n  - id: bulk\n    driver: modbus\n    settings: { host: 127.0.0.1, port: ${sim.match[1]} }\n    poll: { intervalMs: 1000 }\n    tags:\n${lines.join('\n')}\n`,

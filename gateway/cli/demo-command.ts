@@ -3,31 +3,17 @@
  * Files go to ./var/demo (or --dir). `--smoke` checks that a live value arrives, then exits.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBoilerSimulator } from '../../hardware-tests/simulators/index.ts';
 import { readBundledFile } from '../bundled-files.ts';
 import { loadGatewayConfig } from '../config/load.ts';
 import { LocalApiClient } from '../local-api/client.ts';
+import { freePort } from '../local-api/free-port.ts';
 import { readLocalToken } from '../local-api/token.ts';
 import { createLogger } from '../log.ts';
 import { startGateway } from '../runtime.ts';
 import { print, waitForSignal } from './args.ts';
-
-/** `preferred` if it is free on loopback, else any free port. */
-async function freePort(preferred: number): Promise<number> {
-  const tryListen = (port: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen(port, '127.0.0.1', () => {
-        const chosen = (server.address() as net.AddressInfo).port;
-        server.close(() => resolve(chosen));
-      });
-    });
-  return (await tryListen(preferred)) ?? (await tryListen(0))!;
-}
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -17,16 +17,9 @@ export const BOILER_TAGS = `
       - { name: Boiler1.Tag, address: "holding:20", type: string, length: 4 }
       - { name: Boiler1.State, address: "holding:131", type: uint16, states: [{ value: 0, name: Off }, { value: 3, name: Firing }] }`;
 
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../local-api/free-port.ts';
+
+export { freePort };
 
 export interface Harness {
   gateway: RunningGateway;
