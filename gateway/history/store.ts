@@ -118,15 +118,17 @@ export class HistoryStore {
   record(source: string, values: readonly TagValue[]): number {
     let kept = 0;
     const tags = this.tagsOf(source);
-    const unknown = values.filter((v) => !tags.has(v.tag));
-    if (unknown.length)
-      this.addSeries(
-        source,
-        unknown.map((v) => v.tag),
-        tags,
-      );
     for (const v of values) {
-      const series = tags.get(v.tag)!;
+      let series = tags.get(v.tag);
+      if (!series) {
+        // The first unknown tag of a batch adds all of the batch's unknown tags in one transaction.
+        this.addSeries(
+          source,
+          values.map((x) => x.tag).filter((t) => !tags.has(t)),
+          tags,
+        );
+        series = tags.get(v.tag)!;
+      }
       const changed = series.lastStatus === undefined || !sameAsLast(series, v);
       const held = series.lastHeld;
       if (changed && held) {
