@@ -28,8 +28,32 @@ const GATEWAY_CODES = {
   },
   PG_ERR_UNAUTHENTICATED: {
     status: 401,
-    doc: 'The local API needs the local token (Authorization: Bearer …).',
+    doc: 'No valid credential: the local API needs the local token, the bridge a valid bearer token from a configured issuer.',
   },
+  PG_ERR_FORBIDDEN: {
+    status: 403,
+    doc: "The caller's cloud role does not allow this (e.g. only an organisation's admins create enrollment codes).",
+  },
+  PG_ERR_APP_NOT_ALLOWED: { status: 403, doc: "The user's organisation does not allow this app." },
+  PG_ERR_CONSENT_REQUIRED: {
+    status: 403,
+    doc: 'The user has not consented to this app using this gateway source (or revoked it).',
+  },
+  PG_ERR_NOT_FOUND: { status: 404, doc: 'No such gateway, consent or app at the bridge.' },
+  PG_ERR_CONFLICT: {
+    status: 409,
+    doc: 'The request conflicts with what exists: an idempotency key reused for another request, an id taken.',
+  },
+  PG_ERR_ENROLLMENT_REFUSED: {
+    status: 403,
+    doc: 'The enrollment code is unknown, used or expired, or names another gateway.',
+  },
+  PG_ERR_ENVELOPE_REJECTED: {
+    status: 403,
+    doc: 'The gateway refused a link request: bad signature, expired, replayed or addressed to another gateway.',
+  },
+  PG_ERR_GATEWAY_OFFLINE: { status: 503, doc: 'The gateway has no link to the bridge right now.' },
+  PG_ERR_LINK_LOST: { status: 502, doc: 'The link to the gateway dropped while the request was in flight.' },
   PG_ERR_CONFIG_INVALID: {
     status: 400,
     doc: 'The configuration file breaks the schema; the message names file, path and reason.',

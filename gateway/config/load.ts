@@ -3,69 +3,19 @@
  * then frozen. Every problem names the file, the line, the path and the reason; a config with any
  * problem is refused whole.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
-import { type DriverFactory, PlantgateError } from '../../drivers/core/index.ts';
+import type { DriverFactory } from '../../drivers/core/index.ts';
+import {
+  ConfigError,
+  configError,
+  deepFreeze,
+  parseYamlMapping,
+  readConfigText,
+} from '../api/config-file.ts';
+import { validate } from '../api/validator.ts';
 import { checkSecretFields } from '../secrets/settings.ts';
 import { DRIVERS, findDriver } from '../sources/driver-registry.ts';
 import { driverSourceSchema, type GatewayConfig, GatewayConfigSchema } from './schema.ts';
-import { readablePath, validate } from './validator.ts';
-
-export interface ConfigProblem {
-  file: string;
-  line?: number;
-  column?: number;
-  path: string;
-  message: string;
-}
-
-export class ConfigError extends PlantgateError<'PG_ERR_CONFIG_INVALID'> {
-  readonly problems: ConfigProblem[];
-
-  constructor(problems: ConfigProblem[]) {
-    const lines = problems.map((p) => {
-      const where = p.line ? `${p.file}:${p.line}:${p.column}` : p.file;
-      return `${where}: ${p.path || '(top level)'}: ${p.message}`;
-    });
-    super('PG_ERR_CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`, { problems });
-    this.problems = problems;
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-/**
- * Lines and columns of JSON Pointers in the text, for problem reports. Loaded and built only when there
- * is a problem: the `yaml` document model that knows positions costs ten times the memory and time of
- * js-yaml's plain load, which matters for configs of many thousand tags.
- */
-async function locator(text: string): Promise<(pointer: string) => { line?: number; column?: number }> {
-  const { LineCounter, parseDocument } = await import('yaml');
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, uniqueKeys: false });
-  return (pointer) => {
-    const keys = pointer
-      .split('/')
-      .slice(1)
-      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    // The deepest node that exists: a missing key is reported where its parent is.
-    for (let n = keys.length; n >= 0; n--) {
-      const node = document.getIn(keys.slice(0, n), true) as { range?: [number, number] } | undefined;
-      if (node?.range) {
-        const { line, col } = lineCounter.linePos(node.range[0]);
-        return { line, column: col };
-      }
-    }
-    return {};
-  };
-}
 
 export async function parseGatewayConfig(
   text: string,
@@ -74,39 +24,13 @@ export async function parseGatewayConfig(
 ): Promise<GatewayConfig> {
   const problems: { pointer: string; message: string }[] = [];
   const add = (pointer: string, message: string) => problems.push({ pointer, message });
-  const refuse = async () => {
-    const locate = await locator(text);
-    return new ConfigError(
-      problems.map((p) => ({
-        file,
-        ...locate(p.pointer),
-        path: readablePath(p.pointer),
-        message: p.message,
-      })),
-    );
-  };
+  const refuse = () => configError(text, file, problems);
 
-  let data: unknown;
-  try {
-    // The YAML 1.2 core schema: plain JSON types only (a date stays a string, `on` stays a string).
-    data = loadYaml(text, { schema: CORE_SCHEMA, filename: file });
-  } catch (error) {
-    if (!(error instanceof YAMLException)) throw error;
-    const { mark } = error;
-    throw new ConfigError([
-      { file, line: mark.line + 1, column: mark.column + 1, path: '', message: error.reason },
-    ]);
-  }
-
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ConfigError([
-      { file, path: '', message: 'the file must hold a mapping (gateway:, sources:, …)' },
-    ]);
-  }
+  const data = parseYamlMapping(text, file, 'gateway:, sources:, …');
   for (const p of validate(GatewayConfigSchema, data)) add(p.pointer, p.message);
   if (problems.length) throw await refuse();
 
-  const config = data as GatewayConfig;
+  const config = data as unknown as GatewayConfig;
   const ids = new Set<string>();
   config.sources.forEach((source, i) => {
     const at = `/sources/${i}`;
@@ -139,13 +63,8 @@ export async function loadGatewayConfig(
   file: string,
   drivers: readonly DriverFactory[] = DRIVERS,
 ): Promise<GatewayConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError([
-      { file, path: '', message: `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? error}` },
-    ]);
-  }
-  return parseGatewayConfig(text, file, drivers);
+  return parseGatewayConfig(await readConfigText(file), file, drivers);
 }
+
+export type { ConfigProblem } from '../api/config-file.ts';
+export { ConfigError };

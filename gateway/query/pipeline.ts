@@ -6,8 +6,8 @@
 import { abortedError, isPlantgateError } from '../../drivers/core/index.ts';
 import type { TagGrant } from '../access/policy.ts';
 import type { CallContext } from '../api/call-context.ts';
-import { OPERATION_SCHEMAS, type OperationName } from '../api/operations.ts';
-import { readablePath, validate } from '../config/validator.ts';
+import { checkOperationRequest } from '../api/operation-check.ts';
+import type { OperationName } from '../api/operations.ts';
 import { gatewayError } from '../errors.ts';
 
 export interface Call {
@@ -29,23 +29,8 @@ export function compose(handler: Handler, ...interceptors: Interceptor[]): Handl
 }
 
 /** Refuses a request that breaks its operation's schema, naming the first bad path; fills defaults. */
-export const withValidation: Interceptor = (next) => async (call) => {
-  const request = call.request === undefined || call.request === null ? {} : structuredClone(call.request);
-  const problems = validate(OPERATION_SCHEMAS[call.operation], request);
-  if (problems.length) {
-    const first = problems[0]!;
-    const limit = /must NOT have more than|must be <=/.test(first.message);
-    const where = readablePath(first.pointer) || 'request';
-    throw gatewayError(
-      limit ? 'PG_ERR_LIMIT_EXCEEDED' : 'PG_ERR_BAD_REQUEST',
-      `${call.operation}: ${where} ${first.message}`,
-      {
-        problems: problems.slice(0, 10).map((p) => ({ path: readablePath(p.pointer), message: p.message })),
-      },
-    );
-  }
-  return next({ ...call, request });
-};
+export const withValidation: Interceptor = (next) => async (call) =>
+  next({ ...call, request: checkOperationRequest(call.operation, call.request) });
 
 /** Cancels an operation that runs past `ms` and answers PG_ERR_TIMEOUT. */
 export const withTimeout =
