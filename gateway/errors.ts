@@ -53,6 +53,10 @@ const GATEWAY_CODES = {
     doc: 'The gateway refused a link request: bad signature, expired, replayed or addressed to another gateway.',
   },
   PG_ERR_GATEWAY_OFFLINE: { status: 503, doc: 'The gateway has no link to the bridge right now.' },
+  PG_ERR_BRIDGE_UNREACHABLE: {
+    status: 502,
+    doc: 'The gateway cannot reach the bridge: network, proxy, DNS or a certificate it does not trust.',
+  },
   PG_ERR_LINK_LOST: { status: 502, doc: 'The link to the gateway dropped while the request was in flight.' },
   PG_ERR_CONFIG_INVALID: {
     status: 400,

@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config/schema.ts';
 import { watchConfig } from './config/watch.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { HistoryStore } from './history/store.ts';
+import { type RunningLink, startLink } from './link/start-link.ts';
 import { startLocalApi } from './local-api/server.ts';
 import { followLocalToken } from './local-api/token.ts';
 import { QueryEngine } from './query/engine.ts';
@@ -33,14 +34,17 @@ export interface RunningGateway {
 const RETENTION_EVERY_MS = 10 * 60_000;
 
 /**
- * The sealer, opened only if some source has sealed settings (so a gateway without secrets needs no
- * machine identity). If it cannot be opened, each source with secrets fails with the reason; the
- * others run.
+ * The sealer, opened only if some source has sealed settings or the gateway has a link (whose keys are
+ * sealed), so a gateway without secrets needs no machine identity. If it cannot be opened, each source
+ * with secrets fails with the reason, and so does the link; the others run.
  */
 async function sealerFor(config: GatewayConfig): Promise<() => Sealer> {
-  if (!config.sources.some((s) => JSON.stringify(s.settings).includes(SEALED_PREFIX))) {
+  const needed =
+    config.link !== undefined ||
+    config.sources.some((s) => JSON.stringify(s.settings).includes(SEALED_PREFIX));
+  if (!needed) {
     return () => {
-      throw new Error('no sealer: no source has sealed settings');
+      throw new Error('no sealer: no source has sealed settings and there is no link');
     };
   }
   try {
@@ -86,7 +90,8 @@ export async function startGateway(
   }, RETENTION_EVERY_MS);
   retention.unref();
 
-  const registry = new SourceRegistry(config, history, log, await sealerFor(config), drivers);
+  const sealer = await sealerFor(config);
+  const registry = new SourceRegistry(config, history, log, sealer, drivers);
   let policy = new AccessPolicy(config.access.rules);
   const stopWatching = watchConfig(
     config,
@@ -108,7 +113,9 @@ export async function startGateway(
     timeoutMs: 30_000,
     access: () => policy,
     interceptors: [withAudit(audit)],
+    link: () => link?.health() ?? { state: 'stopped' },
   });
+  let link: RunningLink | undefined;
   const cleanup = () => {
     token.stop();
     stopWatching();
@@ -125,6 +132,7 @@ export async function startGateway(
     throw error;
   }
   await registry.startAll();
+  link = startLink(config, engine, async (event) => void (await audit.append(event)), log, sealer);
   const port = (api.server.address() as { port: number }).port;
   await note({ kind: 'admin', outcome: 'ok', detail: `gateway ${config.gateway.id} started` });
   log.info('gateway started', {
@@ -142,6 +150,7 @@ export async function startGateway(
     api,
     port,
     async stop() {
+      await link?.stop();
       await api.close();
       await registry.stopAll();
       await note({ kind: 'admin', outcome: 'ok', detail: `gateway ${config.gateway.id} stopped` });

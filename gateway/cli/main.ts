@@ -4,8 +4,10 @@ import { ConfigError } from '../config/load.ts';
 import { VERSION } from '../version.ts';
 import { print, UsageError } from './args.ts';
 import { auditCommand } from './audit-command.ts';
+import { bridgeCommand } from './bridge-command.ts';
 import { configCheckCommand } from './config-check-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { enrollCommand } from './enroll-command.ts';
 import { gatewayCommand } from './gateway-command.ts';
 import { queryCommand } from './query-command.ts';
 import { secretsCommand } from './secrets-command.ts';
@@ -15,6 +17,9 @@ import { tokenCommand } from './token-command.ts';
 const HELP = `plantgate ${VERSION} — an edge gateway for plant data
 
   plantgate gateway --config FILE            run the gateway
+  plantgate bridge --config FILE             run the cloud bridge
+  plantgate enroll --config FILE --code CODE [--bridge URL] [--ca FILE] [--proxy URL]
+                                             enroll this gateway with the bridge
   plantgate config check FILE                validate a gateway config
   plantgate query --config FILE OPERATION [SOURCE] ['JSON']
                                              run a typed operation on the running gateway
@@ -38,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'gateway':
         return await gatewayCommand(rest);
+      case 'bridge':
+        return await bridgeCommand(rest);
+      case 'enroll':
+        return await enrollCommand(rest);
       case 'config':
         if (rest[0] !== 'check') throw new UsageError('plantgate config check FILE');
         return await configCheckCommand(rest.slice(1));

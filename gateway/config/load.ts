@@ -54,6 +54,9 @@ export async function parseGatewayConfig(
   const resolved = {
     ...config,
     gateway: { ...config.gateway, dataDir: path.resolve(path.dirname(file), config.gateway.dataDir) },
+    ...(config.link?.caFile
+      ? { link: { ...config.link, caFile: path.resolve(path.dirname(file), config.link.caFile) } }
+      : {}),
     file: path.resolve(file),
   };
   return deepFreeze(resolved);

@@ -70,6 +70,33 @@ export const HistorySection = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const LinkSection = Type.Object(
+  {
+    bridge: Type.String({
+      pattern: '^wss://[^\\s/]+(/\\S*)?$',
+      ...doc(
+        "The bridge's link endpoint, e.g. wss://bridge.example.com/link (always TLS, one outbound connection).",
+      ),
+    }),
+    caFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        ...doc('PEM of a private CA the bridge certificate chains to; relative to this file.'),
+      }),
+    ),
+    proxy: Type.Optional(
+      Type.String({
+        pattern: '^https?://\\S+$',
+        ...doc('HTTP proxy the link goes through with CONNECT, e.g. http://proxy:3128.'),
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    ...doc('The link to the cloud bridge; without it the gateway serves only its loopback API.'),
+  },
+);
+
 /** Everything a source has, whatever its driver; `settings`, `tags` and `poll` are the driver's. */
 export const SourceBase = Type.Object(
   {
@@ -102,6 +129,7 @@ export const GatewayConfigSchema = Type.Object(
     gateway: GatewaySection,
     console: ConsoleSection,
     history: HistorySection,
+    link: Type.Optional(LinkSection),
     sources: Type.Array(SourceBase, { default: [], ...doc('Data sources.') }),
     access: AccessSection,
   },

@@ -1,8 +1,9 @@
 /** A client of the loopback API, for the CLI: finds port and token from the gateway's config. */
+
+import { OPERATION_PATHS } from '../api/operation-paths.ts';
 import { isOperationName, type OperationName } from '../api/operations.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { gatewayError } from '../errors.ts';
-import { OPERATION_PATHS } from './routes.ts';
 import { readLocalToken } from './token.ts';
 
 export interface LocalApiAnswer {

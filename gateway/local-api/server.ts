@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../../drivers/core/index.ts';
 import type { CallContext } from '../api/call-context.ts';
+import { OPERATION_PATHS } from '../api/operation-paths.ts';
 import type { OperationName } from '../api/operations.ts';
 import { httpStatusOf, isPlantgateError, toErrorBody } from '../errors.ts';
 import type { QueryEngine } from '../query/engine.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import { OPERATION_PATHS } from './routes.ts';
 import { tokenMatches } from './token.ts';
 
 export interface LocalApiOptions {

@@ -37,6 +37,8 @@ export interface EngineOptions {
   timeoutMs: number;
   /** Extra interceptors, outermost first (access checks, audit). */
   interceptors?: Interceptor[];
+  /** The link's state, for health. */
+  link?: () => unknown;
 }
 
 /** The tags a call may use, as the access check decided; a call that skipped the check gets none. */
@@ -125,6 +127,7 @@ export class QueryEngine {
         memoryFreeMB: Math.round(os.freemem() / 1048576),
         uptimeS: Math.round(os.uptime()),
       },
+      link: this.options.link?.() ?? { state: 'disabled' },
       sources: this.registry.health(),
     };
   }

@@ -1,5 +1,5 @@
-/** Operation names ↔ local API paths: `values.atTimes` is POST /api/v1/sources/{src}/values/at-times. */
-import type { OperationName } from '../api/operations.ts';
+/** Operation names ↔ HTTP paths, the same at the local API and the bridge: `values.atTimes` is POST …/sources/{src}/values/at-times. */
+import type { OperationName } from './operations.ts';
 
 export const OPERATION_PATHS: Record<Exclude<OperationName, 'health' | 'values.subscribe'>, string> = {
   'tags.search': 'tags/search',

@@ -1,0 +1,117 @@
+/**
+ * The bridge's half of "who may reach what" (DESIGN.md, "Consent"): before a request is forwarded, the
+ * organisation must allow the app for the user and the user must have consented to that app using that
+ * gateway's source. The gateway's own role rules decide the rest, on site.
+ */
+import { gatewayError } from '../gateway/api/index.ts';
+import type { BridgeConfig } from './config.ts';
+import type { BridgeStore, ConsentRecord, GatewayRecord } from './store.ts';
+import type { TokenIdentity } from './tokens.ts';
+
+export class CloudAccess {
+  private readonly config: BridgeConfig;
+  private readonly store: BridgeStore;
+
+  constructor(config: BridgeConfig, store: BridgeStore) {
+    this.config = config;
+    this.store = store;
+  }
+
+  private principalsOf(identity: TokenIdentity): Set<string> {
+    return new Set([identity.subject, ...identity.groups.map((g) => `group:${g}`)]);
+  }
+
+  isOrgAdmin(identity: TokenIdentity, organisation: string): boolean {
+    if (identity.organisation !== organisation) return false;
+    const admins = this.config.organisations[organisation]?.admins ?? [];
+    const mine = this.principalsOf(identity);
+    return admins.some((admin) => mine.has(admin));
+  }
+
+  /** People's actions (consent, enrollment, app choices) go only through the bridge's own client. */
+  requireOwnClient(identity: TokenIdentity, action: string): void {
+    if (identity.app !== this.config.auth.clientId)
+      throw gatewayError(
+        'PG_ERR_FORBIDDEN',
+        `${action} is done through the bridge's own client ("${this.config.auth.clientId}"), not app "${identity.app}"`,
+      );
+  }
+
+  requireOrgAdmin(identity: TokenIdentity, organisation: string, action: string): void {
+    if (!this.isOrgAdmin(identity, organisation))
+      throw gatewayError(
+        'PG_ERR_FORBIDDEN',
+        `${action} needs the orgAdmin role in organisation "${organisation}"`,
+      );
+  }
+
+  async requireAppAllowed(identity: TokenIdentity, app = identity.app): Promise<void> {
+    const org = this.config.organisations[identity.organisation];
+    const decided = await this.store.appAllowed(identity.organisation, app);
+    const allowed = org?.appPolicy === 'open' ? decided !== false : decided === true;
+    if (!allowed)
+      throw gatewayError(
+        'PG_ERR_APP_NOT_ALLOWED',
+        `organisation "${identity.organisation}" does not allow app "${app}"`,
+      );
+  }
+
+  /** The gateway, if it exists in the caller's organisation (another organisation's gateways do not exist for them). */
+  async gatewayOf(identity: TokenIdentity, gatewayId: string): Promise<GatewayRecord> {
+    const gateway = await this.store.getGateway(gatewayId);
+    if (!gateway || gateway.organisation !== identity.organisation)
+      throw gatewayError(
+        'PG_ERR_NOT_FOUND',
+        `no gateway "${gatewayId}" in organisation "${identity.organisation}"`,
+      );
+    return gateway;
+  }
+
+  /** All three bridge-side checks for an app's call on one source; the consent it rests on. */
+  async authorizeSourceCall(
+    identity: TokenIdentity,
+    gatewayId: string,
+    sourceId: string,
+  ): Promise<{ gateway: GatewayRecord; consent: ConsentRecord }> {
+    const gateway = await this.gatewayOf(identity, gatewayId);
+    await this.requireAppAllowed(identity);
+    const consent = await this.store.findConsent(identity.subject, identity.app, gatewayId, sourceId);
+    if (!consent)
+      throw gatewayError(
+        'PG_ERR_CONSENT_REQUIRED',
+        `${identity.subject} has not consented to app "${identity.app}" using source "${sourceId}" of gateway "${gatewayId}"`,
+      );
+    this.requireFreshSignIn(identity, consent);
+    return { gateway, consent };
+  }
+
+  /** Gateway-wide calls (health, the source list): the app allowed and some consent on that gateway. */
+  async authorizeGatewayCall(
+    identity: TokenIdentity,
+    gatewayId: string,
+  ): Promise<{ gateway: GatewayRecord; consents: ConsentRecord[] }> {
+    const gateway = await this.gatewayOf(identity, gatewayId);
+    await this.requireAppAllowed(identity);
+    const consents = (await this.store.listConsents(identity.subject)).filter(
+      (c) => c.app === identity.app && c.gatewayId === gatewayId,
+    );
+    if (!consents.length)
+      throw gatewayError(
+        'PG_ERR_CONSENT_REQUIRED',
+        `${identity.subject} has not consented to app "${identity.app}" using gateway "${gatewayId}"`,
+      );
+    for (const consent of consents) this.requireFreshSignIn(identity, consent);
+    return { gateway, consents };
+  }
+
+  /** A token from a sign-in older than the session limit serves only apps consented with offline access. */
+  private requireFreshSignIn(identity: TokenIdentity, consent: ConsentRecord): void {
+    if (consent.offlineAccess || identity.authTime === undefined) return;
+    const ageHours = (Date.now() / 1000 - identity.authTime) / 3600;
+    if (ageHours > this.config.auth.sessionHours)
+      throw gatewayError(
+        'PG_ERR_UNAUTHENTICATED',
+        `the sign-in is ${Math.floor(ageHours)} h old; app "${identity.app}" has no offline access, so sign in again`,
+      );
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The bridge's state — gateways, enrollment codes, consents, the organisations' app choices and the
+ * bridge audit — behind one typed data layer. Every method is asynchronous so the same interface can be
+ * served by PostgreSQL when several bridge instances share state; this build has the embedded SQLite one.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+export interface GatewayRecord {
+  id: string;
+  organisation: string;
+  name: string;
+  createdAt: string;
+  /** Pinned at enrollment; absent until the gateway enrolls. */
+  signPublicKey?: string;
+  boxPublicKey?: string;
+  enrolledAt?: string;
+}
+
+export interface ConsentRecord {
+  id: string;
+  organisation: string;
+  /** `user:<oid-or-sub>` */
+  subject: string;
+  app: string;
+  gatewayId: string;
+  sourceId: string;
+  offlineAccess: boolean;
+  createdAt: string;
+}
+
+export interface BridgeAuditEntry {
+  time: string;
+  organisation?: string;
+  subject?: string;
+  app?: string;
+  gatewayId?: string;
+  sourceId?: string;
+  action: string;
+  /** `ok` or the PG_ERR code the caller got. */
+  outcome: string;
+  detail?: string;
+}
+
+export interface BridgeStore {
+  createGateway(gateway: Pick<GatewayRecord, 'id' | 'organisation' | 'name'>): Promise<boolean>;
+  getGateway(id: string): Promise<GatewayRecord | undefined>;
+  listGateways(organisation: string): Promise<GatewayRecord[]>;
+  deleteGateway(id: string): Promise<boolean>;
+  pinGatewayKeys(id: string, keys: { signPublicKey: string; boxPublicKey: string }): Promise<void>;
+
+  addEnrollmentCode(code: { hash: string; gatewayId: string; expiresAt: number }): Promise<void>;
+  /** Uses a code of that gateway once: false when it is unknown, used, expired or another gateway's. */
+  consumeEnrollmentCode(hash: string, gatewayId: string, now: number): Promise<boolean>;
+
+  addConsent(consent: ConsentRecord): Promise<void>;
+  findConsent(
+    subject: string,
+    app: string,
+    gatewayId: string,
+    sourceId: string,
+  ): Promise<ConsentRecord | undefined>;
+  listConsents(subject: string): Promise<ConsentRecord[]>;
+  revokeConsent(id: string, subject: string): Promise<boolean>;
+
+  /** An organisation's decision on an app: true, false, or undefined when it made none. */
+  appAllowed(organisation: string, app: string): Promise<boolean | undefined>;
+  setAppAllowed(organisation: string, app: string, allowed: boolean): Promise<void>;
+  /** Seeds decisions that do not exist yet (from the config's allowedApps). */
+  seedAllowedApps(organisation: string, apps: readonly string[]): Promise<void>;
+
+  audit(entry: BridgeAuditEntry): Promise<void>;
+  listAudit(organisation: string, since: string, limit: number): Promise<BridgeAuditEntry[]>;
+
+  close(): void;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS gateways (
+    id TEXT PRIMARY KEY, organisation TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL,
+    sign_public_key TEXT, box_public_key TEXT, enrolled_at TEXT);
+  CREATE TABLE IF NOT EXISTS enrollment_codes (
+    hash TEXT PRIMARY KEY, gateway_id TEXT NOT NULL REFERENCES gateways(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL, used_at INTEGER);
+  CREATE TABLE IF NOT EXISTS consents (
+    id TEXT PRIMARY KEY, organisation TEXT NOT NULL, subject TEXT NOT NULL, app TEXT NOT NULL,
+    gateway_id TEXT NOT NULL REFERENCES gateways(id) ON DELETE CASCADE, source_id TEXT NOT NULL,
+    offline_access INTEGER NOT NULL, created_at TEXT NOT NULL);
+  CREATE UNIQUE INDEX IF NOT EXISTS consent_grant ON consents (subject, app, gateway_id, source_id);
+  CREATE TABLE IF NOT EXISTS org_apps (
+    organisation TEXT NOT NULL, app TEXT NOT NULL, allowed INTEGER NOT NULL, PRIMARY KEY (organisation, app));
+  CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, organisation TEXT, subject TEXT, app TEXT,
+    gateway_id TEXT, source_id TEXT, action TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT);
+  CREATE INDEX IF NOT EXISTS audit_org_time ON audit (organisation, time);
+`;
+
+type Row = Record<string, string | number | null>;
+
+function gatewayOf(row: Row): GatewayRecord {
+  return {
+    id: row.id as string,
+    organisation: row.organisation as string,
+    name: row.name as string,
+    createdAt: row.created_at as string,
+    ...(row.sign_public_key ? { signPublicKey: row.sign_public_key as string } : {}),
+    ...(row.box_public_key ? { boxPublicKey: row.box_public_key as string } : {}),
+    ...(row.enrolled_at ? { enrolledAt: row.enrolled_at as string } : {}),
+  };
+}
+
+function consentOf(row: Row): ConsentRecord {
+  return {
+    id: row.id as string,
+    organisation: row.organisation as string,
+    subject: row.subject as string,
+    app: row.app as string,
+    gatewayId: row.gateway_id as string,
+    sourceId: row.source_id as string,
+    offlineAccess: row.offline_access === 1,
+    createdAt: row.created_at as string,
+  };
+}
+
+function auditOf(row: Row): BridgeAuditEntry {
+  const entry: BridgeAuditEntry = {
+    time: row.time as string,
+    action: row.action as string,
+    outcome: row.outcome as string,
+  };
+  for (const [key, column] of [
+    ['organisation', 'organisation'],
+    ['subject', 'subject'],
+    ['app', 'app'],
+    ['gatewayId', 'gateway_id'],
+    ['sourceId', 'source_id'],
+    ['detail', 'detail'],
+  ] as const) {
+    if (row[column] !== null && row[column] !== undefined) entry[key] = row[column] as string;
+  }
+  return entry;
+}
+
+export class SqliteBridgeStore implements BridgeStore {
+  private readonly db: DatabaseSync;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    this.db = new DatabaseSync(path.join(dataDir, 'bridge.db'));
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    this.db.exec(SCHEMA);
+  }
+
+  async createGateway(gateway: Pick<GatewayRecord, 'id' | 'organisation' | 'name'>): Promise<boolean> {
+    const result = this.db
+      .prepare('INSERT OR IGNORE INTO gateways (id, organisation, name, created_at) VALUES (?, ?, ?, ?)')
+      .run(gateway.id, gateway.organisation, gateway.name, new Date().toISOString());
+    return result.changes === 1;
+  }
+
+  async getGateway(id: string): Promise<GatewayRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM gateways WHERE id = ?').get(id) as Row | undefined;
+    return row ? gatewayOf(row) : undefined;
+  }
+
+  async listGateways(organisation: string): Promise<GatewayRecord[]> {
+    return (
+      this.db.prepare('SELECT * FROM gateways WHERE organisation = ? ORDER BY id').all(organisation) as Row[]
+    ).map(gatewayOf);
+  }
+
+  async deleteGateway(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM gateways WHERE id = ?').run(id).changes === 1;
+  }
+
+  async pinGatewayKeys(id: string, keys: { signPublicKey: string; boxPublicKey: string }): Promise<void> {
+    this.db
+      .prepare('UPDATE gateways SET sign_public_key = ?, box_public_key = ?, enrolled_at = ? WHERE id = ?')
+      .run(keys.signPublicKey, keys.boxPublicKey, new Date().toISOString(), id);
+  }
+
+  async addEnrollmentCode(code: { hash: string; gatewayId: string; expiresAt: number }): Promise<void> {
+    this.db
+      .prepare('INSERT INTO enrollment_codes (hash, gateway_id, expires_at) VALUES (?, ?, ?)')
+      .run(code.hash, code.gatewayId, code.expiresAt);
+  }
+
+  async consumeEnrollmentCode(hash: string, gatewayId: string, now: number): Promise<boolean> {
+    const result = this.db
+      .prepare(
+        'UPDATE enrollment_codes SET used_at = ? WHERE hash = ? AND gateway_id = ? AND used_at IS NULL AND expires_at > ?',
+      )
+      .run(now, hash, gatewayId, now);
+    return result.changes === 1;
+  }
+
+  async addConsent(consent: ConsentRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO consents (id, organisation, subject, app, gateway_id, source_id, offline_access, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (subject, app, gateway_id, source_id)
+         DO UPDATE SET id = excluded.id, offline_access = excluded.offline_access, created_at = excluded.created_at`,
+      )
+      .run(
+        consent.id,
+        consent.organisation,
+        consent.subject,
+        consent.app,
+        consent.gatewayId,
+        consent.sourceId,
+        consent.offlineAccess ? 1 : 0,
+        consent.createdAt,
+      );
+  }
+
+  async findConsent(
+    subject: string,
+    app: string,
+    gatewayId: string,
+    sourceId: string,
+  ): Promise<ConsentRecord | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM consents WHERE subject = ? AND app = ? AND gateway_id = ? AND source_id = ?')
+      .get(subject, app, gatewayId, sourceId) as Row | undefined;
+    return row ? consentOf(row) : undefined;
+  }
+
+  async listConsents(subject: string): Promise<ConsentRecord[]> {
+    return (
+      this.db.prepare('SELECT * FROM consents WHERE subject = ? ORDER BY created_at').all(subject) as Row[]
+    ).map(consentOf);
+  }
+
+  async revokeConsent(id: string, subject: string): Promise<boolean> {
+    return (
+      this.db.prepare('DELETE FROM consents WHERE id = ? AND subject = ?').run(id, subject).changes === 1
+    );
+  }
+
+  async appAllowed(organisation: string, app: string): Promise<boolean | undefined> {
+    const row = this.db
+      .prepare('SELECT allowed FROM org_apps WHERE organisation = ? AND app = ?')
+      .get(organisation, app) as Row | undefined;
+    return row ? row.allowed === 1 : undefined;
+  }
+
+  async setAppAllowed(organisation: string, app: string, allowed: boolean): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO org_apps (organisation, app, allowed) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET allowed = excluded.allowed',
+      )
+      .run(organisation, app, allowed ? 1 : 0);
+  }
+
+  async seedAllowedApps(organisation: string, apps: readonly string[]): Promise<void> {
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO org_apps (organisation, app, allowed) VALUES (?, ?, 1)',
+    );
+    for (const app of apps) insert.run(organisation, app);
+  }
+
+  async audit(entry: BridgeAuditEntry): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO audit (time, organisation, subject, app, gateway_id, source_id, action, outcome, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        entry.time,
+        entry.organisation ?? null,
+        entry.subject ?? null,
+        entry.app ?? null,
+        entry.gatewayId ?? null,
+        entry.sourceId ?? null,
+        entry.action,
+        entry.outcome,
+        entry.detail ?? null,
+      );
+  }
+
+  async listAudit(organisation: string, since: string, limit: number): Promise<BridgeAuditEntry[]> {
+    return (
+      this.db
+        .prepare('SELECT * FROM audit WHERE organisation = ? AND time >= ? ORDER BY seq LIMIT ?')
+        .all(organisation, since, limit) as Row[]
+    ).map(auditOf);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Bearer tokens from the configured OpenID Connect issuers, checked with `jose`: signature against the
+ * issuer's published keys (fetched, cached and refetched when an unknown key id appears) or a JWKS file,
+ * issuer, audience, expiry and not-before with a small clock skew, and an algorithm allow-list — never
+ * `none`, never a shared-secret HS* algorithm.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  errors,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import { gatewayError } from '../gateway/api/index.ts';
+import type { IssuerConfig } from './config.ts';
+
+export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+const CLOCK_SKEW_S = 60;
+const MAX_GROUPS = 1024;
+
+/** Who a valid token speaks for. */
+export interface TokenIdentity {
+  /** `user:<oid>` (Entra's stable object id), else `user:<sub>`. */
+  subject: string;
+  groups: string[];
+  /** The client the token was issued to (`azp`, or Entra's `appid`). */
+  app: string;
+  organisation: string;
+  /** Seconds since the epoch of the interactive sign-in, when the token says. */
+  authTime?: number;
+}
+
+function keySetOf(issuer: IssuerConfig): JWTVerifyGetKey {
+  if (issuer.jwksUri) {
+    return createRemoteJWKSet(new URL(issuer.jwksUri), {
+      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: 30_000,
+    });
+  }
+  const file = issuer.jwksFile as string;
+  let loaded = createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet);
+  let loadedAt = Date.now();
+  // A rotated file is read again when a token names a key it does not have (at most every 30 s).
+  return async (header, token) => {
+    try {
+      return await loaded(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - loadedAt < 30_000) throw error;
+      loaded = createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet);
+      loadedAt = Date.now();
+      return loaded(header, token);
+    }
+  };
+}
+
+const unauthenticated = (reason: string) =>
+  gatewayError('PG_ERR_UNAUTHENTICATED', `bearer token refused: ${reason}`);
+
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'it has expired';
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `claim "${error.claim}" ${error.reason === 'check_failed' ? 'is not valid' : error.reason}`;
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return 'its algorithm is not allowed (RS256, ES256, EdDSA only)';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer has its key id';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'the signature does not verify';
+  if (error instanceof errors.JOSEError) return error.message;
+  return 'it is malformed';
+}
+
+export class TokenVerifier {
+  private readonly issuers = new Map<string, { config: IssuerConfig; keys: JWTVerifyGetKey }>();
+
+  constructor(issuers: readonly IssuerConfig[]) {
+    for (const issuer of issuers) this.issuers.set(issuer.issuer, { config: issuer, keys: keySetOf(issuer) });
+  }
+
+  /** The identity of a valid token; throws PG_ERR_UNAUTHENTICATED naming what is wrong. */
+  async verify(token: string): Promise<TokenIdentity> {
+    let claims: JWTPayload;
+    try {
+      claims = decodeJwt(token);
+    } catch {
+      throw unauthenticated('it is not a JWT');
+    }
+    const issuer = typeof claims.iss === 'string' ? this.issuers.get(claims.iss) : undefined;
+    if (!issuer) throw unauthenticated(`issuer "${String(claims.iss)}" is not configured`);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, issuer.keys, {
+        issuer: issuer.config.issuer,
+        audience: issuer.config.audience,
+        algorithms: ALLOWED_ALGORITHMS,
+        clockTolerance: CLOCK_SKEW_S,
+        requiredClaims: ['exp'],
+      }));
+    } catch (error) {
+      throw unauthenticated(reasonOf(error));
+    }
+    const id = typeof payload.oid === 'string' ? payload.oid : payload.sub;
+    if (!id) throw unauthenticated('it names no user (oid or sub)');
+    const app =
+      typeof payload.azp === 'string' ? payload.azp : typeof payload.appid === 'string' ? payload.appid : '';
+    if (!app) throw unauthenticated('it names no client (azp or appid)');
+    const groups = Array.isArray(payload.groups) ? payload.groups : [];
+    if (
+      groups.length > MAX_GROUPS ||
+      !groups.every((g) => typeof g === 'string' && g.length > 0 && g.length <= 256)
+    )
+      throw unauthenticated('its groups claim is not a list of at most 1024 group ids');
+    return {
+      subject: `user:${id}`,
+      groups: groups as string[],
+      app,
+      organisation: issuer.config.organisation,
+      ...(typeof payload.auth_time === 'number' ? { authTime: payload.auth_time } : {}),
+    };
+  }
+}
