@@ -27,13 +27,17 @@ export async function createDevIssuer(
     issuer,
     audience,
     jwksFile,
-    mint: (claims, options = {}) =>
-      new SignJWT({ auth_time: Math.floor(Date.now() / 1000), ...claims })
+    mint: (claims, options = {}) => {
+      const token = new SignJWT({
+        auth_time: Math.floor(Date.now() / 1000),
+        iss: issuer,
+        aud: audience,
+        ...claims,
+      })
         .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setIssuedAt()
-        .setExpirationTime(options.expiresIn ?? '1h')
-        .sign(privateKey),
+        .setIssuedAt();
+      if (claims.exp === undefined) token.setExpirationTime(options.expiresIn ?? '1h');
+      return token.sign(privateKey);
+    },
   };
 }

@@ -42,7 +42,10 @@ export async function authenticate(request: FastifyRequest, verifier: TokenVerif
   const header = request.headers.authorization ?? '';
   if (!/^Bearer\s+\S+$/i.test(header))
     throw gatewayError('PG_ERR_UNAUTHENTICATED', 'a bearer token is required (Authorization: Bearer …)');
-  const identity = await verifier.verify(header.replace(/^Bearer\s+/i, ''));
+  const token = header.replace(/^Bearer\s+/i, '');
+  const organisation = verifier.claimedOrganisation(token);
+  if (organisation) note(request, { organisation });
+  const identity = await verifier.verify(token);
   identities.set(request, identity);
   note(request, { organisation: identity.organisation, subject: identity.subject, app: identity.app });
   return identity;

@@ -71,7 +71,8 @@ export interface BridgeStore {
   seedAllowedApps(organisation: string, apps: readonly string[]): Promise<void>;
 
   audit(entry: BridgeAuditEntry): Promise<void>;
-  listAudit(organisation: string, since: string, limit: number): Promise<BridgeAuditEntry[]>;
+  /** An organisation's entries, or (null) those that name none, e.g. tokens from unknown issuers. */
+  listAudit(organisation: string | null, since: string, limit: number): Promise<BridgeAuditEntry[]>;
 
   close(): void;
 }
@@ -280,10 +281,10 @@ export class SqliteBridgeStore implements BridgeStore {
       );
   }
 
-  async listAudit(organisation: string, since: string, limit: number): Promise<BridgeAuditEntry[]> {
+  async listAudit(organisation: string | null, since: string, limit: number): Promise<BridgeAuditEntry[]> {
     return (
       this.db
-        .prepare('SELECT * FROM audit WHERE organisation = ? AND time >= ? ORDER BY seq LIMIT ?')
+        .prepare('SELECT * FROM audit WHERE organisation IS ? AND time >= ? ORDER BY seq LIMIT ?')
         .all(organisation, since, limit) as Row[]
     ).map(auditOf);
   }

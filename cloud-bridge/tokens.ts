@@ -79,6 +79,16 @@ export class TokenVerifier {
     for (const issuer of issuers) this.issuers.set(issuer.issuer, { config: issuer, keys: keySetOf(issuer) });
   }
 
+  /** The organisation a token claims to come from (unverified: for the audit of refusals only). */
+  claimedOrganisation(token: string): string | undefined {
+    try {
+      const { iss } = decodeJwt(token);
+      return typeof iss === 'string' ? this.issuers.get(iss)?.config.organisation : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The identity of a valid token; throws PG_ERR_UNAUTHENTICATED naming what is wrong. */
   async verify(token: string): Promise<TokenIdentity> {
     let claims: JWTPayload;

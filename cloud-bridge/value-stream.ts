@@ -51,7 +51,10 @@ export class ValueStreams {
     let identity: TokenIdentity | undefined;
     try {
       const header = request.headers.authorization ?? '';
-      identity = await this.deps.verifier.verify(header.replace(/^Bearer\s+/i, ''));
+      const token = header.replace(/^Bearer\s+/i, '');
+      const claimed = this.deps.verifier.claimedOrganisation(token);
+      if (claimed) entry.organisation = claimed;
+      identity = await this.deps.verifier.verify(token);
       Object.assign(entry, {
         organisation: identity.organisation,
         subject: identity.subject,

@@ -5,6 +5,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -99,6 +100,13 @@ organisations:
   writeFileSync(bridgeFile, bridgeText);
   const bridge = await startBridge(await parseBridgeConfig(bridgeText, bridgeFile), silentLogger);
   const sim = await startBoilerSimulator({ tickMs: 100 });
+  // A device that takes connections and never answers: writes to it hang until their timeout.
+  const stuckSockets = new Set<net.Socket>();
+  const stuck = net.createServer((socket) => {
+    stuckSockets.add(socket);
+    socket.on('close', () => stuckSockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
   const gatewayConfig = path.join(dir, 'gateway.yaml');
   writeFileSync(
     gatewayConfig,
@@ -111,11 +119,17 @@ sources:
     settings: { host: 127.0.0.1, port: ${sim.port}, timeoutMs: 500 }
     poll: { intervalMs: 100 }
     tags:${BOILER_TAGS}
+  - id: stuck
+    driver: modbus
+    settings: { host: 127.0.0.1, port: ${(stuck.address() as net.AddressInfo).port}, timeoutMs: 15000, retries: 0 }
+    poll: { intervalMs: 60000 }
+    tags:
+      - { name: Valve, address: "holding:1", writable: true }
 access:
   rules:
 ${
   options.rules ??
-  `    - { principal: "user:alice", sources: [boiler], roles: [read, writeValues] }
+  `    - { principal: "user:alice", sources: [boiler, stuck], roles: [read, writeValues] }
     - { principal: "group:operators", sources: [boiler], roles: [read] }`
 }
 `,
@@ -184,6 +198,8 @@ ${
       await harness.stopGateway();
       await bridge.stop();
       await sim.stop();
+      for (const socket of stuckSockets) socket.destroy();
+      await new Promise((resolve) => stuck.close(resolve));
     },
   };
   await harness.startGateway();
