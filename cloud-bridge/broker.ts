@@ -85,7 +85,7 @@ export class LinkBroker {
       const gatewayId = gatewayOf.get(client);
       if (gatewayId && subscription.topic === linkTopics.request(gatewayId)) return done(null, subscription);
       refused(gatewayId, `subscribe to "${subscription.topic}" refused`);
-      done(new Error(`subscribe to "${subscription.topic}" is not allowed`));
+      done(null, null); // SUBACK 0x80: refused, the connection stays
     };
 
     aedes.authorizePublish = (client, packet, done) => {
