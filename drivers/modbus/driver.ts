@@ -122,8 +122,10 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     this.abort.abort(new Error('the source is stopping'));
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await Promise.allSettled([...this.running]);
+    // Closing the connection fails a request still waiting on a silent device, so stopping never waits
+    // for a device timeout.
     await this.connection.close();
+    await Promise.allSettled([...this.running]);
     this.state = 'stopped';
   }
 

@@ -127,7 +127,7 @@ describe('gateway config', () => {
   it('given a config on disk with a key this version does not know, when loaded, then it is refused with its place', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-config-'));
     const file = path.join(dir, 'g.yaml');
-    writeFileSync(file, `${base}sources: []\nlink: { bridge: wss://x }\n`);
-    await expect(loadGatewayConfig(file)).rejects.toThrow(/g.yaml:3:7: link: unknown key "link"/);
+    writeFileSync(file, `${base}sources: []\ntelemetry: { url: x }\n`);
+    await expect(loadGatewayConfig(file)).rejects.toThrow(/g.yaml:3:12: telemetry: unknown key "telemetry"/);
   });
 });
