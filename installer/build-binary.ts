@@ -145,6 +145,7 @@ export async function buildBinary(targetName: string): Promise<string> {
       execArgvExtension: 'none',
       assets: {
         'config/demo/gateway.yaml': path.join(root, 'config', 'demo', 'gateway.yaml'),
+        'config/demo/bridge.yaml': path.join(root, 'config', 'demo', 'bridge.yaml'),
         [NATIVE_ASSETS.serialport]: serialport,
         [NATIVE_ASSETS.sodium]: path.join(packageDir('sodium-native'), target.sodiumPrebuild),
       },

@@ -1,6 +1,8 @@
 /**
- * `plantgate demo`: a simulated boiler house on Modbus TCP and a gateway polling it, all on loopback.
- * Files go to ./var/demo (or --dir). `--smoke` checks that a live value arrives, then exits.
+ * `plantgate demo`: a simulated boiler house on Modbus TCP, a gateway polling it, and a bridge the
+ * gateway is enrolled with and linked to, with a development token issuer — all on loopback. Files go
+ * to ./var/demo (or --dir). `--smoke` checks that a live value arrives locally and through the bridge,
+ * then exits.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { readLocalToken } from '../local-api/token.ts';
 import { createLogger } from '../log.ts';
 import { startGateway } from '../runtime.ts';
 import { print, waitForSignal } from './args.ts';
+import { type DemoCloud, startDemoCloud } from './demo-bridge.ts';
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -32,18 +35,41 @@ export async function demoCommand(argv: string[]): Promise<number> {
   document.setIn(['console', 'port'], await freePort(7443));
   const file = path.join(dir, 'gateway.yaml');
   writeFileSync(file, document.toString());
+  const gatewayId = String(document.getIn(['gateway', 'id']));
+  const cloud = await startDemoCloud(
+    dir,
+    gatewayId,
+    path.resolve(dir, String(document.getIn(['gateway', 'dataDir']))),
+    log,
+  );
+  const bridge = cloud.bridge;
+  document.set('link', {
+    bridge: `${bridge.url.replace('https:', 'wss:')}/link`,
+    caFile: bridge.selfSignedFile,
+  });
+  writeFileSync(file, document.toString());
   const config = await loadGatewayConfig(file);
   const gateway = await startGateway(config, log);
   const client = new LocalApiClient(gateway.port, readLocalToken(config.gateway.dataDir));
+  await cloud.consent(gatewayId, 'boiler');
 
   try {
-    if (values.smoke) return await smokeCheck(client);
+    const snapshotPath = `/api/v1/gateways/${gatewayId}/sources/boiler/values/snapshot`;
+    const snapshotUrl = `${bridge.url}${snapshotPath}`;
+    if (values.smoke) return await smokeCheck(client, cloud, snapshotPath);
     const relFile = path.relative(process.cwd(), file) || file;
     const snapshot = `'{"tags":["Boiler1.SteamPressure","Boiler1.Running"]}'`;
     print(`
 plantgate demo is running.
   Modbus TCP boiler simulator  127.0.0.1:${sim.port}
   gateway loopback API         http://127.0.0.1:${gateway.port}/api/v1   (token in ${path.join(path.relative(process.cwd(), dir) || '.', 'local-token')})
+  bridge (self-signed TLS)     ${bridge.url}/api/v1   (OpenAPI at /api/v1/openapi.json)
+  the gateway's link           ${bridge.url.replace('https:', 'wss:')}/link, enrolled as "${gatewayId}"
+
+A cloud app reads the boiler through the bridge and the link (token of demo-app for demo-user):
+  curl --cacert ${path.relative(process.cwd(), bridge.selfSignedFile ?? '')} -H "Authorization: Bearer $(cat ${path.relative(process.cwd(), cloud.appTokenFile)})" \\
+    -H 'content-type: application/json' -d ${snapshot} \\
+    ${snapshotUrl}
 
 Try, in another terminal:
   npx plantgate query --config ${relFile} values.snapshot boiler ${snapshot}
@@ -58,24 +84,37 @@ Ctrl-C stops the demo.`);
     return 0;
   } finally {
     await gateway.stop();
+    await bridge.stop();
     await sim.stop();
   }
 }
 
-async function smokeCheck(client: LocalApiClient): Promise<number> {
+async function smokeCheck(client: LocalApiClient, cloud: DemoCloud, snapshotPath: string): Promise<number> {
   const deadline = Date.now() + 15_000;
+  let local = false;
   while (Date.now() < deadline) {
-    const answer = await client.call('values.snapshot', 'boiler', {
-      tags: ['Boiler1.SteamPressure', 'Boiler1.Tag'],
-    });
-    const values = (answer.body as { values?: { status: string }[] }).values;
-    if (answer.status === 200 && values?.every((v) => v.status === 'good')) {
-      print(answer.body);
-      print('demo smoke check: ok');
-      return 0;
+    if (!local) {
+      const answer = await client.call('values.snapshot', 'boiler', {
+        tags: ['Boiler1.SteamPressure', 'Boiler1.Tag'],
+      });
+      const values = (answer.body as { values?: { status: string }[] }).values;
+      local = answer.status === 200 && values?.every((v) => v.status === 'good') === true;
+      if (local) print(answer.body);
+    } else {
+      const answer = await cloud
+        .callAsApp(snapshotPath, { tags: ['Boiler1.SteamPressure'] })
+        .catch(() => undefined);
+      const values = answer?.body.values as { status: string }[] | undefined;
+      if (answer?.status === 200 && values?.[0]?.status === 'good') {
+        print(answer.body);
+        print('demo smoke check: ok (local API and through the bridge)');
+        return 0;
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  print('demo smoke check: no good value from the simulated boiler within 15 s');
+  print(
+    `demo smoke check: no good value ${local ? 'through the bridge' : 'from the simulated boiler'} within 15 s`,
+  );
   return 1;
 }
