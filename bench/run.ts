@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runLinkBenchmark } from './link.ts';
 import { runPlanBenchmark } from './modbus-plan.ts';
 import { runPollBenchmark } from './modbus-poll.ts';
 import { accessAuditLatency, auditThroughput } from './security.ts';
@@ -104,6 +105,61 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
               `${latency.bare.p99Us} µs`,
               `${latency.withAccessAndAudit.p99Us} µs`,
             ],
+          ],
+        },
+      ],
+    };
+  },
+  async link() {
+    const link = await runLinkBenchmark();
+    const s = link.snapshot;
+    return {
+      results: link,
+      tables: [
+        {
+          headers: [
+            'values.snapshot',
+            'median (one at a time)',
+            'p99',
+            `requests/s (32 in flight)`,
+            'failed',
+          ],
+          rows: [
+            [
+              'through bridge and link',
+              `${s.bridge.medianMs} ms`,
+              `${s.bridge.p99Ms} ms`,
+              s.bridge.perSecond,
+              s.bridge.failed,
+            ],
+            [
+              'local API of the gateway',
+              `${s.local.medianMs} ms`,
+              `${s.local.p99Ms} ms`,
+              s.local.perSecond,
+              s.local.failed,
+            ],
+            ['bare MQTT echo, same broker (floor)', '', '', `${s.mqttEcho.perSecond} messages/s`, ''],
+          ],
+        },
+        {
+          headers: ['values.raw, one tag', 'values', 'answer', 'time', 'values/s'],
+          rows: [
+            [
+              'through bridge and link',
+              link.raw.values,
+              `${link.raw.bridge.megabytes} MB`,
+              `${link.raw.bridge.seconds} s`,
+              link.raw.bridge.valuesPerSecond,
+            ],
+            [
+              'local API of the gateway',
+              link.raw.values,
+              `${link.raw.local.megabytes} MB`,
+              `${link.raw.local.seconds} s`,
+              link.raw.local.valuesPerSecond,
+            ],
+            ['link time ÷ local time', '', '', `${link.raw.bridgeOverLocal}×`, ''],
           ],
         },
       ],

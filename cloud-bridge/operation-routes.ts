@@ -44,7 +44,8 @@ async function answerOf(call: LinkCall): Promise<Readable> {
     let frame: Frame | undefined = first.value as Frame;
     while (frame) {
       if (frame.header.kind === 'error') throw errorOf(frame);
-      if (frame.header.kind === 'data') yield frame.body;
+      if ((frame.header.kind === 'data' || frame.header.kind === 'end') && frame.body.length)
+        yield frame.body;
       const next = await frames.next();
       frame = next.done ? undefined : next.value;
     }
@@ -91,7 +92,7 @@ async function healthOf(deps: OperationRouteDeps, gateway: GatewayRecord, fields
   const parts: Buffer[] = [];
   for await (const frame of call) {
     if (frame.header.kind === 'error') throw errorOf(frame);
-    if (frame.header.kind === 'data') parts.push(frame.body);
+    if (frame.header.kind === 'data' || frame.header.kind === 'end') parts.push(frame.body);
   }
   return JSON.parse(Buffer.concat(parts).toString('utf8')) as { sources?: { id: string }[] };
 }

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 export interface GatewayRecord {
   id: string;
@@ -145,6 +145,12 @@ function auditOf(row: Row): BridgeAuditEntry {
 
 export class SqliteBridgeStore implements BridgeStore {
   private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+  private readonly pendingAudit: {
+    entry: BridgeAuditEntry;
+    resolve: () => void;
+    reject: (error: Error) => void;
+  }[] = [];
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -153,67 +159,75 @@ export class SqliteBridgeStore implements BridgeStore {
     this.db.exec(SCHEMA);
   }
 
+  /** Each statement is compiled once. */
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   async createGateway(gateway: Pick<GatewayRecord, 'id' | 'organisation' | 'name'>): Promise<boolean> {
-    const result = this.db
-      .prepare('INSERT OR IGNORE INTO gateways (id, organisation, name, created_at) VALUES (?, ?, ?, ?)')
-      .run(gateway.id, gateway.organisation, gateway.name, new Date().toISOString());
+    const result = this.statement(
+      'INSERT OR IGNORE INTO gateways (id, organisation, name, created_at) VALUES (?, ?, ?, ?)',
+    ).run(gateway.id, gateway.organisation, gateway.name, new Date().toISOString());
     return result.changes === 1;
   }
 
   async getGateway(id: string): Promise<GatewayRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM gateways WHERE id = ?').get(id) as Row | undefined;
+    const row = this.statement('SELECT * FROM gateways WHERE id = ?').get(id) as Row | undefined;
     return row ? gatewayOf(row) : undefined;
   }
 
   async listGateways(organisation: string): Promise<GatewayRecord[]> {
     return (
-      this.db.prepare('SELECT * FROM gateways WHERE organisation = ? ORDER BY id').all(organisation) as Row[]
+      this.statement('SELECT * FROM gateways WHERE organisation = ? ORDER BY id').all(organisation) as Row[]
     ).map(gatewayOf);
   }
 
   async deleteGateway(id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM gateways WHERE id = ?').run(id).changes === 1;
+    return this.statement('DELETE FROM gateways WHERE id = ?').run(id).changes === 1;
   }
 
   async pinGatewayKeys(id: string, keys: { signPublicKey: string; boxPublicKey: string }): Promise<void> {
-    this.db
-      .prepare('UPDATE gateways SET sign_public_key = ?, box_public_key = ?, enrolled_at = ? WHERE id = ?')
-      .run(keys.signPublicKey, keys.boxPublicKey, new Date().toISOString(), id);
+    this.statement(
+      'UPDATE gateways SET sign_public_key = ?, box_public_key = ?, enrolled_at = ? WHERE id = ?',
+    ).run(keys.signPublicKey, keys.boxPublicKey, new Date().toISOString(), id);
   }
 
   async addEnrollmentCode(code: { hash: string; gatewayId: string; expiresAt: number }): Promise<void> {
-    this.db
-      .prepare('INSERT INTO enrollment_codes (hash, gateway_id, expires_at) VALUES (?, ?, ?)')
-      .run(code.hash, code.gatewayId, code.expiresAt);
+    this.statement('INSERT INTO enrollment_codes (hash, gateway_id, expires_at) VALUES (?, ?, ?)').run(
+      code.hash,
+      code.gatewayId,
+      code.expiresAt,
+    );
   }
 
   async consumeEnrollmentCode(hash: string, gatewayId: string, now: number): Promise<boolean> {
-    const result = this.db
-      .prepare(
-        'UPDATE enrollment_codes SET used_at = ? WHERE hash = ? AND gateway_id = ? AND used_at IS NULL AND expires_at > ?',
-      )
-      .run(now, hash, gatewayId, now);
+    const result = this.statement(
+      'UPDATE enrollment_codes SET used_at = ? WHERE hash = ? AND gateway_id = ? AND used_at IS NULL AND expires_at > ?',
+    ).run(now, hash, gatewayId, now);
     return result.changes === 1;
   }
 
   async addConsent(consent: ConsentRecord): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO consents (id, organisation, subject, app, gateway_id, source_id, offline_access, created_at)
+    this.statement(
+      `INSERT INTO consents (id, organisation, subject, app, gateway_id, source_id, offline_access, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (subject, app, gateway_id, source_id)
          DO UPDATE SET id = excluded.id, offline_access = excluded.offline_access, created_at = excluded.created_at`,
-      )
-      .run(
-        consent.id,
-        consent.organisation,
-        consent.subject,
-        consent.app,
-        consent.gatewayId,
-        consent.sourceId,
-        consent.offlineAccess ? 1 : 0,
-        consent.createdAt,
-      );
+    ).run(
+      consent.id,
+      consent.organisation,
+      consent.subject,
+      consent.app,
+      consent.gatewayId,
+      consent.sourceId,
+      consent.offlineAccess ? 1 : 0,
+      consent.createdAt,
+    );
   }
 
   async findConsent(
@@ -222,74 +236,98 @@ export class SqliteBridgeStore implements BridgeStore {
     gatewayId: string,
     sourceId: string,
   ): Promise<ConsentRecord | undefined> {
-    const row = this.db
-      .prepare('SELECT * FROM consents WHERE subject = ? AND app = ? AND gateway_id = ? AND source_id = ?')
-      .get(subject, app, gatewayId, sourceId) as Row | undefined;
+    const row = this.statement(
+      'SELECT * FROM consents WHERE subject = ? AND app = ? AND gateway_id = ? AND source_id = ?',
+    ).get(subject, app, gatewayId, sourceId) as Row | undefined;
     return row ? consentOf(row) : undefined;
   }
 
   async listConsents(subject: string): Promise<ConsentRecord[]> {
     return (
-      this.db.prepare('SELECT * FROM consents WHERE subject = ? ORDER BY created_at').all(subject) as Row[]
+      this.statement('SELECT * FROM consents WHERE subject = ? ORDER BY created_at').all(subject) as Row[]
     ).map(consentOf);
   }
 
   async revokeConsent(id: string, subject: string): Promise<boolean> {
-    return (
-      this.db.prepare('DELETE FROM consents WHERE id = ? AND subject = ?').run(id, subject).changes === 1
-    );
+    return this.statement('DELETE FROM consents WHERE id = ? AND subject = ?').run(id, subject).changes === 1;
   }
 
   async appAllowed(organisation: string, app: string): Promise<boolean | undefined> {
-    const row = this.db
-      .prepare('SELECT allowed FROM org_apps WHERE organisation = ? AND app = ?')
-      .get(organisation, app) as Row | undefined;
+    const row = this.statement('SELECT allowed FROM org_apps WHERE organisation = ? AND app = ?').get(
+      organisation,
+      app,
+    ) as Row | undefined;
     return row ? row.allowed === 1 : undefined;
   }
 
   async setAppAllowed(organisation: string, app: string, allowed: boolean): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO org_apps (organisation, app, allowed) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET allowed = excluded.allowed',
-      )
-      .run(organisation, app, allowed ? 1 : 0);
+    this.statement(
+      'INSERT INTO org_apps (organisation, app, allowed) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET allowed = excluded.allowed',
+    ).run(organisation, app, allowed ? 1 : 0);
   }
 
   async seedAllowedApps(organisation: string, apps: readonly string[]): Promise<void> {
-    const insert = this.db.prepare(
+    const insert = this.statement(
       'INSERT OR IGNORE INTO org_apps (organisation, app, allowed) VALUES (?, ?, 1)',
     );
     for (const app of apps) insert.run(organisation, app);
   }
 
-  async audit(entry: BridgeAuditEntry): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO audit (time, organisation, subject, app, gateway_id, source_id, action, outcome, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        entry.time,
-        entry.organisation ?? null,
-        entry.subject ?? null,
-        entry.app ?? null,
-        entry.gatewayId ?? null,
-        entry.sourceId ?? null,
-        entry.action,
-        entry.outcome,
-        entry.detail ?? null,
-      );
+  /** Entries are written in one transaction per turn of the event loop, not one each. */
+  audit(entry: BridgeAuditEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingAudit.push({ entry, resolve, reject });
+      if (this.pendingAudit.length === 1) setImmediate(() => this.flushAudit());
+    });
+  }
+
+  private flushAudit(): void {
+    const waiting = this.pendingAudit.splice(0);
+    if (!waiting.length) return;
+    if (!this.db.isOpen) {
+      for (const w of waiting) w.reject(new Error('the bridge store is closed'));
+      return;
+    }
+    const entries = waiting.map((w) => w.entry);
+    const insert = this.statement(
+      `INSERT INTO audit (time, organisation, subject, app, gateway_id, source_id, action, outcome, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.exec('BEGIN');
+    try {
+      for (const e of entries)
+        insert.run(
+          e.time,
+          e.organisation ?? null,
+          e.subject ?? null,
+          e.app ?? null,
+          e.gatewayId ?? null,
+          e.sourceId ?? null,
+          e.action,
+          e.outcome,
+          e.detail ?? null,
+        );
+      this.db.exec('COMMIT');
+      for (const w of waiting) w.resolve();
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      for (const w of waiting) w.reject(error as Error);
+    }
   }
 
   async listAudit(organisation: string | null, since: string, limit: number): Promise<BridgeAuditEntry[]> {
+    this.flushAudit();
     return (
-      this.db
-        .prepare('SELECT * FROM audit WHERE organisation IS ? AND time >= ? ORDER BY seq LIMIT ?')
-        .all(organisation, since, limit) as Row[]
+      this.statement('SELECT * FROM audit WHERE organisation IS ? AND time >= ? ORDER BY seq LIMIT ?').all(
+        organisation,
+        since,
+        limit,
+      ) as Row[]
     ).map(auditOf);
   }
 
   close(): void {
+    this.flushAudit();
     this.db.close();
   }
 }

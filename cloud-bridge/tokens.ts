@@ -72,8 +72,12 @@ function reasonOf(error: unknown): string {
   return 'it is malformed';
 }
 
+/** Verified tokens kept, so an app's repeated calls skip the signature check until the token expires. */
+const CACHE_SIZE = 10_000;
+
 export class TokenVerifier {
   private readonly issuers = new Map<string, { config: IssuerConfig; keys: JWTVerifyGetKey }>();
+  private readonly verified = new Map<string, { identity: TokenIdentity; expiresAt: number }>();
 
   constructor(issuers: readonly IssuerConfig[]) {
     for (const issuer of issuers) this.issuers.set(issuer.issuer, { config: issuer, keys: keySetOf(issuer) });
@@ -91,6 +95,16 @@ export class TokenVerifier {
 
   /** The identity of a valid token; throws PG_ERR_UNAUTHENTICATED naming what is wrong. */
   async verify(token: string): Promise<TokenIdentity> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known.identity;
+    if (known) this.verified.delete(token);
+    const identity = await this.check(token);
+    if (this.verified.size >= CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { identity, expiresAt: (decodeJwt(token).exp as number) * 1000 });
+    return identity;
+  }
+
+  private async check(token: string): Promise<TokenIdentity> {
     let claims: JWTPayload;
     try {
       claims = decodeJwt(token);

@@ -83,7 +83,16 @@ export interface LinkHarness {
   stop(): Promise<void>;
 }
 
-export async function startLinkHarness(options: { rules?: string } = {}): Promise<LinkHarness> {
+export interface LinkHarnessOptions {
+  /** Role rules (YAML lines under access.rules). */
+  rules?: string;
+  /** More tags for the boiler source (YAML lines). */
+  extraBoilerTags?: string;
+  /** Runs after enrollment, before the gateway starts, with the gateway's dataDir. */
+  beforeGatewayStarts?: (dataDir: string) => Promise<void> | void;
+}
+
+export async function startLinkHarness(options: LinkHarnessOptions = {}): Promise<LinkHarness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-link-'));
   const issuer = await createDevIssuer(path.join(dir, 'jwks.json'));
   const bridgeFile = path.join(dir, 'bridge.yaml');
@@ -118,7 +127,7 @@ sources:
     driver: modbus
     settings: { host: 127.0.0.1, port: ${sim.port}, timeoutMs: 500 }
     poll: { intervalMs: 100 }
-    tags:${BOILER_TAGS}
+    tags:${BOILER_TAGS}${options.extraBoilerTags ?? ''}
   - id: stuck
     driver: modbus
     settings: { host: 127.0.0.1, port: ${(stuck.address() as net.AddressInfo).port}, timeoutMs: 15000, retries: 0 }
@@ -156,6 +165,7 @@ ${
     enrollment.body.code,
   ]);
 
+  await options.beforeGatewayStarts?.(path.join(dir, 'gateway-data'));
   let gateway: ChildProcess | undefined;
   const harness: LinkHarness = {
     bridge,

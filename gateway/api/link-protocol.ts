@@ -6,8 +6,9 @@
  * - Requests go to `plantgate/v1/gw/{gateway}/req`: sealed(signature ‖ envelope JSON), signed by the
  *   bridge. A `cancel` envelope ends a subscription or a request early.
  * - Replies go to `plantgate/v1/br/{bridge instance}/rep/{gateway}`: sealed frames, each
- *   `u32 header length ‖ header JSON ‖ body`. A result travels as `data` frames (pieces of its JSON, in
- *   order) and one `end`; a failure as one `error`; a subscription as `push` frames.
+ *   `u32 header length ‖ header JSON ‖ body`. A result travels as pieces of its JSON, in order: `data`
+ *   frames and a final `end` frame with the last piece (a small result is one `end`); a failure as one
+ *   `error`; a subscription as `push` frames and an `end`.
  * - The gateway publishes its status (QoS 1) to `plantgate/v1/gw/{gateway}/status`; the broker's answer
  *   gives the round-trip time.
  */
