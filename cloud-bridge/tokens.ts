@@ -34,22 +34,32 @@ export interface TokenIdentity {
   authTime?: number;
 }
 
-function keySetOf(issuer: IssuerConfig): JWTVerifyGetKey {
+export interface KeySetTiming {
+  /** How long fetched keys are trusted before they are fetched again. */
+  cacheMaxAgeMs: number;
+  /** The least time between two fetches (a token with an unknown key id triggers one). */
+  cooldownMs: number;
+}
+
+const DEFAULT_TIMING: KeySetTiming = { cacheMaxAgeMs: 10 * 60_000, cooldownMs: 30_000 };
+
+function keySetOf(issuer: IssuerConfig, timing: KeySetTiming): JWTVerifyGetKey {
   if (issuer.jwksUri) {
     return createRemoteJWKSet(new URL(issuer.jwksUri), {
-      cacheMaxAge: 10 * 60_000,
-      cooldownDuration: 30_000,
+      cacheMaxAge: timing.cacheMaxAgeMs,
+      cooldownDuration: timing.cooldownMs,
     });
   }
   const file = issuer.jwksFile as string;
   let loaded = createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet);
   let loadedAt = Date.now();
-  // A rotated file is read again when a token names a key it does not have (at most every 30 s).
+  // A rotated file is read again when a token names a key it does not have (at most once per cooldown).
   return async (header, token) => {
     try {
       return await loaded(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - loadedAt < 30_000) throw error;
+      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - loadedAt < timing.cooldownMs)
+        throw error;
       loaded = createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet);
       loadedAt = Date.now();
       return loaded(header, token);
@@ -79,8 +89,9 @@ export class TokenVerifier {
   private readonly issuers = new Map<string, { config: IssuerConfig; keys: JWTVerifyGetKey }>();
   private readonly verified = new Map<string, { identity: TokenIdentity; expiresAt: number }>();
 
-  constructor(issuers: readonly IssuerConfig[]) {
-    for (const issuer of issuers) this.issuers.set(issuer.issuer, { config: issuer, keys: keySetOf(issuer) });
+  constructor(issuers: readonly IssuerConfig[], timing: KeySetTiming = DEFAULT_TIMING) {
+    for (const issuer of issuers)
+      this.issuers.set(issuer.issuer, { config: issuer, keys: keySetOf(issuer, timing) });
   }
 
   /** The organisation a token claims to come from (unverified: for the audit of refusals only). */

@@ -163,6 +163,17 @@ describe('organisation and consent', () => {
     await refusedWith(await h.appToken('dave'), 'PG_ERR_CONSENT_REQUIRED', 403);
   });
 
+  it('a sign-in older than the session limit serves only apps consented with offline access', async () => {
+    const stale = await h.appToken('alice', { auth_time: now() - 13 * 3600 });
+    await refusedWith(stale, 'PG_ERR_UNAUTHENTICATED', 401, /sign in again/);
+    const answer = await h.api('/api/v1/consents', {
+      token: await h.ownToken('alice'),
+      body: { app: APP, gatewayId: 'site-a', sourceId: 'boiler', offlineAccess: true },
+    });
+    expect(answer.body.offlineAccess).toBe(true);
+    expect((await h.api(SNAPSHOT, { token: stale, body })).status).toBe(200);
+  });
+
   it("another organisation's gateways do not exist for a user", async () => {
     const answer = await h.api('/api/v1/gateways/site-zz/sources/boiler/values/snapshot', {
       token: await h.appToken('alice'),

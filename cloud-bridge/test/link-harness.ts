@@ -88,6 +88,8 @@ export interface LinkHarnessOptions {
   rules?: string;
   /** More tags for the boiler source (YAML lines). */
   extraBoilerTags?: string;
+  /** An HTTP proxy the gateway's enrollment and link go through. */
+  proxy?: string;
   /** Runs after enrollment, before the gateway starts, with the gateway's dataDir. */
   beforeGatewayStarts?: (dataDir: string) => Promise<void> | void;
 }
@@ -121,7 +123,7 @@ organisations:
     gatewayConfig,
     `gateway: { id: site-a, dataDir: ./gateway-data }
 console: { port: ${await freePort()} }
-link: { bridge: "wss://127.0.0.1:${bridge.port}/link", caFile: ${bridge.selfSignedFile} }
+link: { bridge: "wss://127.0.0.1:${bridge.port}/link", caFile: ${bridge.selfSignedFile}${options.proxy ? `, proxy: "${options.proxy}"` : ''} }
 sources:
   - id: boiler
     driver: modbus
