@@ -36,7 +36,7 @@ export async function auditThroughput(total = 100_000, writers = 256) {
   );
   const seconds = (performance.now() - started) / 1000;
   const flushes = log.flushes;
-  log.close();
+  await log.close();
   rmSync(dir, { recursive: true, force: true });
   return {
     records: total,
@@ -116,7 +116,7 @@ export async function accessAuditLatency(rate = 5000, seconds = 5) {
     rate,
     seconds,
   );
-  log.close();
+  await log.close();
   rmSync(dir, { recursive: true, force: true });
   return {
     rate,

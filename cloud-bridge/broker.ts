@@ -98,9 +98,11 @@ export class LinkBroker {
       done(new Error(`publish to "${packet.topic}" is not allowed`));
     };
 
-    aedes.on('clientReady', (client) => {
+    // A gateway is online once it listens on its request topic (not at CONNACK: a request sent before
+    // its subscription would be lost).
+    aedes.on('subscribe', (subscriptions, client) => {
       const gatewayId = gatewayOf.get(client);
-      if (!gatewayId) return;
+      if (!gatewayId || !subscriptions.some((s) => s.topic === linkTopics.request(gatewayId))) return;
       broker.online.set(gatewayId, client);
       log.info('gateway link up', { gateway: gatewayId });
       for (const listener of broker.listeners) listener(gatewayId, true);

@@ -116,19 +116,19 @@ export async function startGateway(
     link: () => link?.health() ?? { state: 'stopped' },
   });
   let link: RunningLink | undefined;
-  const cleanup = () => {
+  const cleanup = async () => {
     token.stop();
     stopWatching();
     clearInterval(retention);
     history.close();
-    audit.close();
+    await audit.close();
     unlock();
   };
   let api: FastifyInstance;
   try {
     api = await startLocalApi({ port: config.console.port, token: token.current, engine, registry, log });
   } catch (error) {
-    cleanup();
+    await cleanup();
     throw error;
   }
   await registry.startAll();
@@ -154,7 +154,7 @@ export async function startGateway(
       await api.close();
       await registry.stopAll();
       await note({ kind: 'admin', outcome: 'ok', detail: `gateway ${config.gateway.id} stopped` });
-      cleanup();
+      await cleanup();
       log.info('gateway stopped', { id: config.gateway.id });
     },
   };

@@ -20,7 +20,7 @@ async function logWith(count: number, maxFileBytes = 64 * 1024 * 1024) {
   const log = new AuditLog(dataDir, silentLogger, { maxFileBytes });
   // One at a time, so every record is its own flush (and small files rotate between them).
   for (let i = 0; i < count; i++) await log.append(event(i + 1));
-  log.close();
+  await log.close();
   return dataDir;
 }
 
@@ -36,7 +36,7 @@ describe('audit log', () => {
     expect(log.flushes).toBeLessThan(10);
     expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
     expect(records[1]!.prev).toBe(records[0]!.hash);
-    log.close();
+    await log.close();
     expect(verifyAudit(dataDir)).toEqual({ ok: true, records: 500, files: 1 });
   });
 
@@ -44,7 +44,7 @@ describe('audit log', () => {
     const dataDir = await logWith(3);
     const log = new AuditLog(dataDir, silentLogger);
     expect((await log.append(event(4))).seq).toBe(4);
-    log.close();
+    await log.close();
     expect(verifyAudit(dataDir)).toMatchObject({ ok: true, records: 4 });
   });
 
@@ -124,7 +124,7 @@ describe('audit log', () => {
     appendFileSync(file!, '{"seq":6,"time":"2026-');
     const log = new AuditLog(dataDir, silentLogger);
     expect((await log.append(event(6))).seq).toBe(6);
-    log.close();
+    await log.close();
     expect(verifyAudit(dataDir)).toMatchObject({ ok: true, records: 6 });
   });
 

@@ -1,12 +1,13 @@
 /**
  * The audit log: append-only JSON-lines files in dataDir/audit, every record hash-chained to the one
  * before (across files), written durably before the caller's answer leaves. Records arriving together
- * share one write and one fsync (group commit). After each flush a head file records the newest record,
- * so a log cut short at its end is detected too.
+ * share one write and one fdatasync (group commit), done off the event loop so the gateway keeps working
+ * while the disk does. A head file records the newest record (at most once a second, and at close), so
+ * a log cut short at its end is detected too.
  */
 import {
   closeSync,
-  fdatasyncSync,
+  fdatasync,
   fstatSync,
   ftruncateSync,
   mkdirSync,
@@ -14,10 +15,11 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  write,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Logger } from '../../drivers/core/index.ts';
 import { type AuditEvent, type AuditRecord, GENESIS, seal } from './record.ts';
 
@@ -27,6 +29,9 @@ export interface AuditOptions {
 }
 
 const FILE_PATTERN = /^audit-(\d{6})\.jsonl$/;
+const HEAD_EVERY_MS = 1000;
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
 export const auditDir = (dataDir: string) => path.join(dataDir, 'audit');
 export const headFile = (dataDir: string) => path.join(auditDir(dataDir), 'head.json');
 
@@ -45,6 +50,8 @@ export function auditFiles(dataDir: string): string[] {
 
 interface Waiter {
   line: string;
+  seq: number;
+  hash: string;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -61,7 +68,11 @@ export class AuditLog {
   private queue: Waiter[] = [];
   /** Writes to disk so far (each one write and one fsync, for any number of records). */
   flushes = 0;
-  private flushing = false;
+  /** The flush under way, if any. */
+  private flushing: Promise<void> | undefined;
+  private headTimer: NodeJS.Timeout | undefined;
+  /** The newest record known to be on disk: what the head names. */
+  private durable = { seq: 0, hash: GENESIS };
   private closed = false;
 
   constructor(dataDir: string, log: Logger, options: AuditOptions = { maxFileBytes: 64 * 1024 * 1024 }) {
@@ -80,55 +91,75 @@ export class AuditLog {
     this.prev = record.hash;
     const line = `${JSON.stringify(record)}\n`;
     return new Promise<AuditRecord>((resolve, reject) => {
-      this.queue.push({ line, resolve: () => resolve(record), reject });
+      this.queue.push({ line, seq: record.seq, hash: record.hash, resolve: () => resolve(record), reject });
       if (!this.flushing) {
-        this.flushing = true;
-        // One flush for every record appended in this turn of the event loop, and the ones that arrive
-        // while it is on its way to the disk.
-        setImmediate(() => this.flush());
+        // One flush for every record appended in this turn of the event loop, and then one for all
+        // that arrived while the previous one was on its way to the disk.
+        this.flushing = new Promise((done) => setImmediate(() => this.flush().then(done)));
       }
     });
   }
 
-  close(): void {
+  /** Waits for records on their way to disk, writes the head and closes the file. */
+  async close(): Promise<void> {
     this.closed = true;
-    if (this.queue.length) this.flush();
-    if (this.fd >= 0) closeSync(this.fd);
+    await this.flushing;
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
+    if (this.fd >= 0) {
+      this.writeHead();
+      closeSync(this.fd);
+    }
     this.fd = -1;
   }
 
-  private flush(): void {
-    const batch = this.queue;
-    this.queue = [];
-    try {
-      const text = batch.map((w) => w.line).join('');
-      const bytes = Buffer.from(text);
-      if (this.fileBytes > 0 && this.fileBytes + bytes.length > this.options.maxFileBytes) this.rotate();
-      let written = 0;
-      while (written < bytes.length) written += writeSync(this.fd, bytes, written);
-      fdatasyncSync(this.fd);
-      this.flushes++;
-      this.fileBytes += bytes.length;
-      this.writeHead();
-      for (const w of batch) w.resolve();
-    } catch (error) {
-      this.log.error('audit write failed', { error: (error as Error).message });
-      for (const w of batch) w.reject(error as Error);
+  private async flush(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        const bytes = Buffer.from(batch.map((w) => w.line).join(''));
+        if (this.fileBytes > 0 && this.fileBytes + bytes.length > this.options.maxFileBytes) this.rotate();
+        const fd = this.fd;
+        let written = 0;
+        while (written < bytes.length) {
+          written += (await writeAsync(fd, bytes, written, bytes.length - written, null)).bytesWritten;
+        }
+        await fdatasyncAsync(fd);
+        this.flushes++;
+        this.fileBytes += bytes.length;
+        const last = batch[batch.length - 1] as Waiter;
+        this.durable = { seq: last.seq, hash: last.hash };
+        if (!this.headTimer) {
+          this.headTimer = setTimeout(() => {
+            this.headTimer = undefined;
+            if (this.fd >= 0) this.writeHead();
+          }, HEAD_EVERY_MS);
+          this.headTimer.unref();
+        }
+        for (const w of batch) w.resolve();
+      } catch (error) {
+        this.log.error('audit write failed', { error: (error as Error).message });
+        for (const w of batch) w.reject(error as Error);
+      }
     }
-    if (this.queue.length) setImmediate(() => this.flush());
-    else this.flushing = false;
+    this.flushing = undefined;
   }
 
   /**
    * The head is replaced by rename but not fsynced: the records themselves are durable, and a head
-   * that lags after a power cut only means the log may run ahead of it, which verify accepts. A second
-   * fsync per batch would double the wait of every audited request for no record's sake.
+   * that lags after a power cut (or a kill) only means the log may run ahead of it, which verify
+   * accepts. Writing it once a second rather than per flush keeps it off every request's path.
    */
   private writeHead(): void {
     const file = headFile(this.dataDir);
     const temporary = `${file}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ seq: this.seq, hash: this.prev }), { mode: 0o600 });
-    renameSync(temporary, file);
+    try {
+      writeFileSync(temporary, JSON.stringify(this.durable), { mode: 0o600 });
+      renameSync(temporary, file);
+    } catch (error) {
+      this.log.error('audit head write failed', { error: (error as Error).message });
+    }
   }
 
   private fileName(index: number): string {
@@ -178,5 +209,6 @@ export class AuditLog {
     const record = JSON.parse(last) as AuditRecord;
     this.seq = record.seq;
     this.prev = record.hash;
+    this.durable = { seq: record.seq, hash: record.hash };
   }
 }
