@@ -78,6 +78,8 @@ export interface LinkHarness {
   /** A token issued to the app. */
   appToken(sub: string, claims?: Record<string, unknown>): Promise<string>;
   consent(sub: string, sourceId?: string, app?: string): Promise<string>;
+  /** The gateway's audit records, as `plantgate audit export` prints them. */
+  gatewayAudit(): Promise<{ outcome: string; detail?: string; requestId?: string }[]>;
   startGateway(): Promise<void>;
   stopGateway(): Promise<void>;
   stop(): Promise<void>;
@@ -187,6 +189,19 @@ ${
       });
       if (answer.status !== 201) throw new Error(`consent: ${answer.text}`);
       return answer.body.id as string;
+    },
+    async gatewayAudit() {
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        BIN,
+        'audit',
+        'export',
+        '--config',
+        gatewayConfig,
+      ]);
+      return stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
     },
     async startGateway() {
       gateway = spawn(process.execPath, [BIN, 'gateway', '--config', gatewayConfig, '--log-level', 'warn'], {

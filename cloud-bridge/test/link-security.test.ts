@@ -3,11 +3,9 @@
  * envelopes (refused by the gateway and in its audit log), and MQTT clients reaching for topics or
  * identities that are not theirs (refused by the broker and in the bridge audit).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -27,7 +25,6 @@ import { Sealer } from '../../gateway/secrets/sealer.ts';
 import { eventually } from '../../gateway/test/harness.ts';
 import { type LinkHarness, startLinkHarness } from './link-harness.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/plantgate.js');
 let h: LinkHarness;
 let session: LinkSession;
 const replies: { id: string; code?: string }[] = [];
@@ -70,23 +67,10 @@ function envelope(overrides: Partial<RequestEnvelope> = {}): RequestEnvelope {
   };
 }
 
-async function gatewayAudit(): Promise<{ outcome: string; detail?: string; requestId?: string }[]> {
-  const { stdout } = await promisify(execFile)(process.execPath, [
-    BIN,
-    'audit',
-    'export',
-    '--config',
-    h.gatewayConfig,
-  ]);
-  return stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
-
 async function rejectedInAudit(detail: RegExp) {
-  return eventually(gatewayAudit, (records) =>
-    records.some((r) => r.outcome === 'PG_ERR_ENVELOPE_REJECTED' && detail.test(r.detail ?? '')),
+  return eventually(
+    () => h.gatewayAudit(),
+    (records) => records.some((r) => r.outcome === 'PG_ERR_ENVELOPE_REJECTED' && detail.test(r.detail ?? '')),
   );
 }
 
@@ -147,7 +131,10 @@ describe('envelopes the gateway refuses', () => {
     const genuine = envelope({ principal: { subject: 'user:mallory', groups: [] } });
     await h.bridge.broker.publish(linkTopics.request('site-a'), sealRequest(genuine, h.bridge.keys, session));
     // Only the bridge can make it; the gateway's own rules still decide: mallory has no rule.
-    const records = await eventually(gatewayAudit, (r) => r.some((x) => x.requestId === genuine.id));
+    const records = await eventually(
+      () => h.gatewayAudit(),
+      (r) => r.some((x) => x.requestId === genuine.id),
+    );
     expect(records.find((r) => r.requestId === genuine.id)?.outcome).toBe('PG_ERR_ACCESS_DENIED');
   });
 });

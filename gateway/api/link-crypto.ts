@@ -6,9 +6,8 @@
  */
 import sodium from 'sodium-native';
 import { PlantgateError } from '../../drivers/core/index.ts';
+import { aeadOpen, aeadSeal } from './aead.ts';
 
-const NONCE = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-const TAG = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES;
 const SESSION_KEY = sodium.crypto_kx_SESSIONKEYBYTES;
 export const SIGNATURE_BYTES = sodium.crypto_sign_BYTES;
 
@@ -126,36 +125,11 @@ export class LinkSession {
   }
 
   seal(plaintext: Buffer, associatedData: Buffer): Buffer {
-    const out = Buffer.alloc(NONCE + plaintext.length + TAG);
-    const nonce = out.subarray(0, NONCE);
-    sodium.randombytes_buf(nonce);
-    sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-      out.subarray(NONCE),
-      plaintext,
-      associatedData,
-      null,
-      nonce,
-      this.sendKey,
-    );
-    return out;
+    return aeadSeal(this.sendKey, plaintext, associatedData);
   }
 
   /** The plaintext, or undefined when the message was not sealed by the other side for this purpose. */
   open(sealed: Buffer, associatedData: Buffer): Buffer | undefined {
-    if (sealed.length < NONCE + TAG) return undefined;
-    const out = Buffer.alloc(sealed.length - NONCE - TAG);
-    try {
-      sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-        out,
-        null,
-        sealed.subarray(NONCE),
-        associatedData,
-        sealed.subarray(0, NONCE),
-        this.receiveKey,
-      );
-      return out;
-    } catch {
-      return undefined;
-    }
+    return aeadOpen(this.receiveKey, sealed, associatedData);
   }
 }

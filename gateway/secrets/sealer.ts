@@ -9,11 +9,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sodium from 'sodium-native';
 import { PlantgateError } from '../../drivers/core/index.ts';
+import { AEAD_KEY_BYTES, aeadOpen, aeadSeal } from '../api/aead.ts';
 
 export const SEALED_PREFIX = 'enc:v1:';
-const NONCE = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-const KEY = sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
-const TAG = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES;
+const KEY = AEAD_KEY_BYTES;
 const MASTER_AD = Buffer.from('plantgate master key v1');
 
 /** Which setting a secret belongs to; part of what is authenticated. */
@@ -26,32 +25,6 @@ export interface SecretSetting {
 
 const associatedData = (s: SecretSetting) => Buffer.from(`plantgate:v1|${s.driver}|${s.source}|${s.field}`);
 export const settingName = (s: SecretSetting) => `source "${s.source}" settings.${s.field}`;
-
-function encrypt(key: Buffer, plaintext: Buffer, ad: Buffer): Buffer {
-  const nonce = Buffer.alloc(NONCE);
-  sodium.randombytes_buf(nonce);
-  const out = Buffer.alloc(plaintext.length + TAG);
-  sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(out, plaintext, ad, null, nonce, key);
-  return Buffer.concat([nonce, out]);
-}
-
-function decrypt(key: Buffer, sealed: Buffer, ad: Buffer): Buffer | undefined {
-  if (sealed.length < NONCE + TAG) return undefined;
-  const out = Buffer.alloc(sealed.length - NONCE - TAG);
-  try {
-    sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-      out,
-      null,
-      sealed.subarray(NONCE),
-      ad,
-      sealed.subarray(0, NONCE),
-      key,
-    );
-    return out;
-  } catch {
-    return undefined;
-  }
-}
 
 export class Sealer {
   private readonly masterKey: Buffer;
@@ -76,13 +49,13 @@ export class Sealer {
       const master = Buffer.alloc(KEY);
       sodium.randombytes_buf(master);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      writeFileSync(file, `${encrypt(kek, master, MASTER_AD).toString('base64url')}\n`, {
+      writeFileSync(file, `${aeadSeal(kek, master, MASTER_AD).toString('base64url')}\n`, {
         mode: 0o600,
         flag: 'wx',
       });
       return new Sealer(master);
     }
-    const master = decrypt(kek, stored, MASTER_AD);
+    const master = aeadOpen(kek, stored, MASTER_AD);
     if (!master) {
       throw new PlantgateError(
         'PG_ERR_SECRET_UNSEALABLE',
@@ -95,7 +68,7 @@ export class Sealer {
   seal(plaintext: string, setting: SecretSetting): string {
     return (
       SEALED_PREFIX +
-      encrypt(this.masterKey, Buffer.from(plaintext, 'utf8'), associatedData(setting)).toString('base64url')
+      aeadSeal(this.masterKey, Buffer.from(plaintext, 'utf8'), associatedData(setting)).toString('base64url')
     );
   }
 
@@ -107,7 +80,7 @@ export class Sealer {
         `${settingName(setting)} is not a sealed value (enc:v1:…)`,
       );
     }
-    const opened = decrypt(
+    const opened = aeadOpen(
       this.masterKey,
       Buffer.from(value.slice(SEALED_PREFIX.length), 'base64url'),
       associatedData(setting),
