@@ -34,12 +34,16 @@ function errorOf(frame: Frame): PlantgateError {
   return new PlantgateError(error.code, error.message, error.details);
 }
 
-/** The answer's JSON pieces, in order; the first is awaited so an error still gets its status code. */
-async function answerOf(call: LinkCall): Promise<Readable> {
+/**
+ * The answer: one buffer when it came in one frame, else its JSON pieces as a stream, in order. The
+ * first frame is awaited so an error still gets its status code.
+ */
+async function answerOf(call: LinkCall): Promise<Buffer | Readable> {
   const frames = call[Symbol.asyncIterator]();
   const first = await frames.next();
   if (first.done) throw gatewayError('PG_ERR_LINK_LOST', 'the gateway ended the reply without an answer');
   if (first.value.header.kind === 'error') throw errorOf(first.value);
+  if (first.value.header.kind === 'end') return first.value.body;
   async function* pieces(): AsyncGenerator<Buffer> {
     let frame: Frame | undefined = first.value as Frame;
     while (frame) {
