@@ -132,7 +132,7 @@ export async function startGateway(
     throw error;
   }
   await registry.startAll();
-  link = startLink(config, engine, async (event) => void (await audit.append(event)), log, sealer);
+  link = await startLink(config, engine, async (event) => void (await audit.append(event)), log, sealer);
   const port = (api.server.address() as { port: number }).port;
   await note({ kind: 'admin', outcome: 'ok', detail: `gateway ${config.gateway.id} started` });
   log.info('gateway started', {

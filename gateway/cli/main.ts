@@ -1,18 +1,8 @@
-/** The `plantgate` command. */
+/** The `plantgate` command. Each command's code is loaded when it runs, so a gateway never loads the bridge. */
 import { isPlantgateError } from '../../drivers/core/index.ts';
 import { ConfigError } from '../config/load.ts';
 import { VERSION } from '../version.ts';
 import { print, UsageError } from './args.ts';
-import { auditCommand } from './audit-command.ts';
-import { bridgeCommand } from './bridge-command.ts';
-import { configCheckCommand } from './config-check-command.ts';
-import { demoCommand } from './demo-command.ts';
-import { enrollCommand } from './enroll-command.ts';
-import { gatewayCommand } from './gateway-command.ts';
-import { queryCommand } from './query-command.ts';
-import { secretsCommand } from './secrets-command.ts';
-import { simCommand } from './sim-command.ts';
-import { tokenCommand } from './token-command.ts';
 
 const HELP = `plantgate ${VERSION} — an edge gateway for plant data
 
@@ -42,26 +32,26 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'gateway':
-        return await gatewayCommand(rest);
+        return await (await import('./gateway-command.ts')).gatewayCommand(rest);
       case 'bridge':
-        return await bridgeCommand(rest);
+        return await (await import('./bridge-command.ts')).bridgeCommand(rest);
       case 'enroll':
-        return await enrollCommand(rest);
+        return await (await import('./enroll-command.ts')).enrollCommand(rest);
       case 'config':
         if (rest[0] !== 'check') throw new UsageError('plantgate config check FILE');
-        return await configCheckCommand(rest.slice(1));
+        return await (await import('./config-check-command.ts')).configCheckCommand(rest.slice(1));
       case 'query':
-        return await queryCommand(rest);
+        return await (await import('./query-command.ts')).queryCommand(rest);
       case 'demo':
-        return await demoCommand(rest);
+        return await (await import('./demo-command.ts')).demoCommand(rest);
       case 'sim':
-        return await simCommand(rest);
+        return await (await import('./sim-command.ts')).simCommand(rest);
       case 'audit':
-        return await auditCommand(rest);
+        return await (await import('./audit-command.ts')).auditCommand(rest);
       case 'secrets':
-        return await secretsCommand(rest);
+        return await (await import('./secrets-command.ts')).secretsCommand(rest);
       case 'token':
-        return await tokenCommand(rest);
+        return await (await import('./token-command.ts')).tokenCommand(rest);
       case '--version':
       case 'version':
         print(VERSION);

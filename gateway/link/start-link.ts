@@ -7,7 +7,7 @@ import type { QueryEngine } from '../query/engine.ts';
 import type { Sealer } from '../secrets/sealer.ts';
 import { bridgeOriginOf, readEnrollment } from './enrollment.ts';
 import { IdempotencyStore } from './idempotency.ts';
-import { LinkClient, type LinkHealth } from './link-client.ts';
+import type { LinkHealth } from './link-client.ts';
 
 export type LinkStatus =
   | LinkHealth
@@ -19,13 +19,13 @@ export interface RunningLink {
   stop(): Promise<void>;
 }
 
-export function startLink(
+export async function startLink(
   config: GatewayConfig,
   engine: QueryEngine,
   audit: (event: AuditEvent) => Promise<void>,
   log: Logger,
   sealer: () => Sealer,
-): RunningLink {
+): Promise<RunningLink> {
   const link = config.link;
   if (!link) return { health: () => ({ state: 'disabled' }), stop: async () => undefined };
   const notEnrolled = (lastError: string): RunningLink => {
@@ -59,6 +59,8 @@ export function startLink(
       `cannot read caFile ${link.caFile}: ${(error as NodeJS.ErrnoException).code ?? error}`,
     );
   }
+  // The MQTT and WebSocket stack is loaded only by a gateway that has a link.
+  const { LinkClient } = await import('./link-client.ts');
   const idempotency = new IdempotencyStore(config.gateway.dataDir);
   const client = new LinkClient({
     enrollment,
