@@ -39,7 +39,8 @@ export class LinkCall implements AsyncIterable<Frame> {
   private finished = false;
   private nextSeq = 0;
   private wake: (() => void) | undefined;
-  private drained: (() => void) | undefined;
+  /** Deliveries waiting for room: the broker may hand over several frames at once (one read, many packets). */
+  private readonly waiting: (() => void)[] = [];
   private idle: NodeJS.Timeout | undefined;
   private readonly onClose: () => void;
 
@@ -74,10 +75,12 @@ export class LinkCall implements AsyncIterable<Frame> {
     if (frame.header.kind === 'end' || frame.header.kind === 'error') this.close();
     this.wake?.();
     if (this.queue.length >= QUEUE_LIMIT && !this.finished) {
-      await new Promise<void>((resolve) => {
-        this.drained = resolve;
-      });
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
+  }
+
+  private release(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
   }
 
   fail(error: Error): void {
@@ -91,7 +94,7 @@ export class LinkCall implements AsyncIterable<Frame> {
     this.finished = true;
     clearTimeout(this.idle);
     this.onClose();
-    this.drained?.();
+    this.release();
   }
 
   get done(): boolean {
@@ -103,11 +106,7 @@ export class LinkCall implements AsyncIterable<Frame> {
       for (;;) {
         const frame = this.queue.shift();
         if (frame) {
-          if (this.queue.length < QUEUE_LIMIT) {
-            const drained = this.drained;
-            this.drained = undefined;
-            drained?.();
-          }
+          if (this.queue.length < QUEUE_LIMIT) this.release();
           yield frame;
           continue;
         }
