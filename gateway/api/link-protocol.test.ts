@@ -94,6 +94,22 @@ describe('link protocol', () => {
     );
   });
 
+  it('the replay guard forgets an id only once its envelope can no longer pass the expiry check', () => {
+    const start = Date.now();
+    const guard = new ReplayGuard(start - 1000);
+    const issued = (id: string, at: number) => envelope({ id, issuedAt: at, expiresAt: at + 60_000 });
+    for (let i = 0; i < 1000; i++) guard.check(issued(`old-${i}`, start), start);
+    const live = issued('live', start + 50_000);
+    guard.check(live, start + 50_000);
+    // Past expiry and clock skew the old ids are gone (a replay of them fails the expiry check instead)…
+    const later = start + 60_000 + 30_001;
+    guard.check(issued('new', later), later);
+    expect(guard.size).toBe(2);
+    expect(() => checkEnvelopeTimes(issued('old-0', start), later)).toThrow(/expired/);
+    // …while a live one is still refused.
+    expect(rejection(() => guard.check(live, later))).toMatch(/already received/);
+  });
+
   it('frames travel sealed, in both parts', () => {
     const body = Buffer.from('{"values":[1,2,3]}');
     const sealed = sealFrame({ id: 'r1', seq: 0, kind: 'data' }, body, 'site-a', gatewaySide);

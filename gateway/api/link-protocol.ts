@@ -142,7 +142,12 @@ export function checkEnvelopeTimes(envelope: RequestEnvelope, now = Date.now()):
   if (expiresAt < now - CLOCK_SKEW_MS) throw new EnvelopeRejected('the envelope has expired', envelope);
 }
 
-/** Remembers request ids until their envelopes expire, so none is accepted twice. */
+/**
+ * Remembers request ids until their envelopes expire, so none is accepted twice. Ids are kept in
+ * arrival order with their expiry; forgetting walks from the oldest and stops at the first one still
+ * live, so each check costs the same however many requests a minute the link carries. (An envelope that
+ * expires sooner than one before it is forgotten a little late, never early.)
+ */
 export class ReplayGuard {
   private readonly seen = new Map<string, number>();
   private readonly notBefore: number;
@@ -155,13 +160,19 @@ export class ReplayGuard {
   check(envelope: RequestEnvelope, now = Date.now()): void {
     if (envelope.issuedAt < this.notBefore)
       throw new EnvelopeRejected('the envelope was issued before this gateway started its link', envelope);
+    for (const [id, expiry] of this.seen) {
+      if (expiry + CLOCK_SKEW_MS >= now) break;
+      this.seen.delete(id);
+    }
     const key = `${envelope.kind}:${envelope.id}`;
     if (this.seen.has(key))
       throw new EnvelopeRejected(`request ${envelope.id} was already received`, envelope);
-    if (this.seen.size > 10_000) {
-      for (const [id, expiry] of this.seen) if (expiry + CLOCK_SKEW_MS < now) this.seen.delete(id);
-    }
     this.seen.set(key, envelope.expiresAt);
+  }
+
+  /** How many ids are remembered now. */
+  get size(): number {
+    return this.seen.size;
   }
 }
 
