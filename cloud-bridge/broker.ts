@@ -8,8 +8,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { createWebSocketStream, WebSocketServer } from 'ws';
-import { checkConnectToken, decodePublicKeys, isLinkId, linkTopics } from '../gateway/api/index.ts';
+import { WebSocketServer } from 'ws';
+import {
+  checkConnectToken,
+  decodePublicKeys,
+  isLinkId,
+  LINK_QOS,
+  linkTopics,
+  mqttWebSocketStream,
+} from '../gateway/api/index.ts';
 import type { BridgeStore } from './store.ts';
 
 const REPLY_TOPIC = /^plantgate\/v1\/br\/([a-z0-9][a-z0-9_-]{0,62})\/rep\/([a-z0-9][a-z0-9_-]{0,62})$/;
@@ -123,7 +130,7 @@ export class LinkBroker {
   /** Takes a WebSocket upgrade for `/link`. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.sockets.handleUpgrade(request, socket, head, (ws) => {
-      const stream = createWebSocketStream(ws);
+      const stream = mqttWebSocketStream(ws);
       stream.on('error', () => ws.terminate());
       this.aedes.handle(stream, request);
     });
@@ -142,10 +149,11 @@ export class LinkBroker {
     this.online.get(gatewayId)?.close();
   }
 
+  /** Sends a request to a gateway (QoS as the link protocol says). */
   publish(topic: string, payload: Buffer): Promise<void> {
     return new Promise((resolve, reject) =>
       this.aedes.publish(
-        { cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false },
+        { cmd: 'publish', topic, payload, qos: LINK_QOS.request, retain: false, dup: false },
         (error?: Error) => (error ? reject(error) : resolve()),
       ),
     );

@@ -17,6 +17,7 @@ export * from './call-context.ts';
 export * from './config-file.ts';
 export * from './link-crypto.ts';
 export * from './link-protocol.ts';
+export * from './link-websocket.ts';
 export * from './operation-check.ts';
 export * from './operation-paths.ts';
 export * from './operations.ts';

@@ -11,6 +11,7 @@
  *   `error`; a subscription as `push` frames and an `end`.
  * - The gateway publishes its status (QoS 1) to `plantgate/v1/gw/{gateway}/status`; the broker's answer
  *   gives the round-trip time.
+ * - QoS (`LINK_QOS`): requests and one-frame replies travel with QoS 0, streams of frames with QoS 1.
  */
 import { PlantgateError } from '../../drivers/core/index.ts';
 import type { Principal } from './call-context.ts';
@@ -41,6 +42,21 @@ export const linkTopics = {
   /** The MQTT client id a gateway connects with (one connection per gateway). */
   clientId: (gatewayId: string) => `gateway-${gatewayId}`,
 };
+
+/**
+ * The QoS of each kind of message. Sessions are clean, so QoS 1 never carries a message across a
+ * reconnect; over the one TCP connection a QoS 0 message arrives or the link drops, and a dropped link
+ * fails the calls in flight (PG_ERR_LINK_LOST). QoS 1 is kept where its acknowledgements do work: they
+ * pace a stream of frames to its reader, and time the status round trip.
+ */
+export const LINK_QOS = {
+  request: 0,
+  /** A reply that is one frame (`end` or `error`). */
+  singleFrame: 0,
+  /** Every frame of a reply of several frames, and a subscription's pushes. */
+  stream: 1,
+  status: 1,
+} as const satisfies Record<string, 0 | 1>;
 
 export function isLinkId(value: string): boolean {
   return ID.test(value);

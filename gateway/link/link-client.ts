@@ -4,10 +4,12 @@
  * token signed by the gateway's key, subscribes to its request topic only, and reconnects by itself with
  * jittered exponential back-off. Its state, round-trip time and reconnect count are part of `health`.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
+import { WebSocket } from 'ws';
 import type { Logger } from '../../drivers/core/index.ts';
 import { type LinkKeyPair, LinkSession } from '../api/link-crypto.ts';
-import { connectToken, linkTopics } from '../api/link-protocol.ts';
+import { connectToken, LINK_QOS, linkTopics } from '../api/link-protocol.ts';
+import { mqttWebSocketStream } from '../api/link-websocket.ts';
 import type { AuditEvent } from '../audit/record.ts';
 import type { QueryEngine } from '../query/engine.ts';
 import type { Enrollment } from './enrollment.ts';
@@ -69,7 +71,7 @@ export class LinkClient {
       engine: options.engine,
       idempotency: options.idempotency,
       audit: options.audit,
-      publish: (topic, payload) => this.publish(topic, payload),
+      publish: (topic, payload, qos) => this.publish(topic, payload, qos),
     });
     this.state = { state: 'connecting', bridge: options.url, reconnects: 0 };
   }
@@ -82,11 +84,11 @@ export class LinkClient {
     this.connect();
   }
 
-  private publish(topic: string, payload: Buffer): Promise<void> {
+  private publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void> {
     const client = this.client;
     if (!client?.connected) return Promise.reject(new Error('the link is down'));
     return new Promise((resolve, reject) =>
-      client.publish(topic, payload, { qos: 1 }, (error) => (error ? reject(error) : resolve())),
+      client.publish(topic, payload, { qos }, (error) => (error ? reject(error) : resolve())),
     );
   }
 
@@ -96,7 +98,7 @@ export class LinkClient {
     const gatewayId = enrollment.gatewayId;
     this.state.state = 'connecting';
     const agent = proxyAgent({ ...(ca ? { ca } : {}), ...(proxy ? { proxy } : {}) });
-    const client = mqtt.connect(url, {
+    const options: IClientOptions = {
       protocolVersion: 4,
       clientId: linkTopics.clientId(gatewayId),
       username: gatewayId,
@@ -106,9 +108,24 @@ export class LinkClient {
       connectTimeout: 15_000,
       reconnectPeriod: 0,
       resubscribe: false,
-      ...(ca ? { ca } : {}),
-      wsOptions: { ...(ca ? { ca } : {}), ...(agent ? { agent } : {}), rejectUnauthorized: true },
-    });
+    };
+    // Over WebSocket (the config's wss:// bridge) the socket is made here rather than by mqtt.connect, so
+    // that each MQTT packet leaves as one frame. A plain mqtt(s):// URL reaches a broker directly.
+    const client = /^wss?:/.test(url)
+      ? new MqttClient(
+          () =>
+            mqttWebSocketStream(
+              new WebSocket(url, ['mqtt'], {
+                ...(ca ? { ca } : {}),
+                ...(agent ? { agent } : {}),
+                rejectUnauthorized: true,
+                perMessageDeflate: false,
+                handshakeTimeout: 15_000,
+              }),
+            ),
+          options,
+        )
+      : mqtt.connect(url, { ...options, ...(ca ? { ca } : {}) });
     this.client = client;
     let failed = false;
     const lost = (reason: string) => {
@@ -160,6 +177,7 @@ export class LinkClient {
     this.publish(
       linkTopics.status(gatewayId),
       Buffer.from(JSON.stringify({ at: new Date().toISOString() })),
+      LINK_QOS.status,
     ).then(
       () => {
         this.state.rttMs = Math.round((performance.now() - started) * 100) / 100;

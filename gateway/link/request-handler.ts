@@ -12,6 +12,7 @@ import {
   checkEnvelopeTimes,
   EnvelopeRejected,
   type FrameHeader,
+  LINK_QOS,
   linkTopics,
   openRequest,
   ReplayGuard,
@@ -35,8 +36,8 @@ export interface RequestHandlerOptions {
   engine: QueryEngine;
   idempotency: IdempotencyStore;
   audit(event: AuditEvent): Promise<void>;
-  /** Publishes with QoS 1; resolves when the broker acknowledged. */
-  publish(topic: string, payload: Buffer): Promise<void>;
+  /** Publishes; with QoS 1 it resolves when the broker acknowledged, with QoS 0 once the frame is sent. */
+  publish(topic: string, payload: Buffer, qos: 0 | 1): Promise<void>;
 }
 
 export class LinkRequestHandler {
@@ -155,12 +156,19 @@ export class LinkRequestHandler {
   }
 }
 
-/** Sends one request's frames in order, keeping at most WINDOW unacknowledged. */
+/**
+ * Sends one request's frames in order. An answer that fits one frame goes as a single `end` with QoS 0
+ * (a broker acknowledgement would add two packets to every small request); an answer of several frames,
+ * and a subscription's pushes, go with QoS 1, keeping at most WINDOW unacknowledged, so the
+ * acknowledgements pace the gateway to the bridge's reader. All frames of one request share one QoS,
+ * which keeps them in order (MQTT 3.1.1 §4.6).
+ */
 class ReplyWriter {
   private readonly options: RequestHandlerOptions;
   private readonly envelope: RequestEnvelope;
   private readonly topic: string;
   private seq = 0;
+  private qos: 0 | 1 = LINK_QOS.stream;
   private readonly pending: Promise<void>[] = [];
 
   constructor(options: RequestHandlerOptions, envelope: RequestEnvelope) {
@@ -170,18 +178,22 @@ class ReplyWriter {
   }
 
   private async send(kind: FrameHeader['kind'], body?: Buffer, error?: FrameHeader['error']): Promise<void> {
+    const last = kind === 'end' || kind === 'error';
+    if (this.seq === 0 && last) this.qos = LINK_QOS.singleFrame;
     const header: FrameHeader = { id: this.envelope.id, seq: this.seq++, kind, ...(error ? { error } : {}) };
     const sealed = sealFrame(header, body, this.options.gatewayId, this.options.session);
-    this.pending.push(this.options.publish(this.topic, sealed));
+    this.pending.push(this.options.publish(this.topic, sealed, this.qos));
     if (this.pending.length >= WINDOW) await this.pending.shift();
-    if (kind === 'end' || kind === 'error') await Promise.all(this.pending.splice(0));
+    if (last) await Promise.all(this.pending.splice(0));
   }
 
+  /** The answer's JSON in pieces: `data` frames, then the last piece in the `end` frame. */
   async answer(answer: unknown): Promise<void> {
     const json = Buffer.from(JSON.stringify(answer ?? null));
-    for (let at = 0; at < json.length; at += CHUNK_BYTES)
+    let at = 0;
+    for (; json.length - at > CHUNK_BYTES; at += CHUNK_BYTES)
       await this.send('data', json.subarray(at, at + CHUNK_BYTES));
-    await this.send('end');
+    await this.send('end', json.subarray(at));
   }
 
   push(batch: unknown): Promise<void> {
