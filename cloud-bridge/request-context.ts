@@ -43,9 +43,15 @@ export async function authenticate(request: FastifyRequest, verifier: TokenVerif
   if (!/^Bearer\s+\S+$/i.test(header))
     throw gatewayError('PG_ERR_UNAUTHENTICATED', 'a bearer token is required (Authorization: Bearer …)');
   const token = header.replace(/^Bearer\s+/i, '');
-  const organisation = verifier.claimedOrganisation(token);
-  if (organisation) note(request, { organisation });
-  const identity = await verifier.verify(token);
+  let identity: TokenIdentity;
+  try {
+    identity = await verifier.verify(token);
+  } catch (error) {
+    // A refusal is audited under the organisation the token claims, if it names a configured issuer.
+    const organisation = verifier.claimedOrganisation(token);
+    if (organisation) note(request, { organisation });
+    throw error;
+  }
   identities.set(request, identity);
   note(request, { organisation: identity.organisation, subject: identity.subject, app: identity.app });
   return identity;

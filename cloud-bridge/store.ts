@@ -143,9 +143,18 @@ function auditOf(row: Row): BridgeAuditEntry {
   return entry;
 }
 
+/** Entries the read cache holds before it starts again. */
+const CACHE_ENTRIES = 10_000;
+
 export class SqliteBridgeStore implements BridgeStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  /**
+   * What every app call reads (its gateway, the app decision, the consent), answered from memory. This
+   * store is the only writer of its file and every write here empties the cache, so a revoked consent,
+   * a refused app or a deleted gateway counts from the next call on. Records handed out are frozen.
+   */
+  private readonly cache = new Map<string, unknown>();
   private readonly pendingAudit: {
     entry: BridgeAuditEntry;
     resolve: () => void;
@@ -159,6 +168,14 @@ export class SqliteBridgeStore implements BridgeStore {
     this.db.exec(SCHEMA);
   }
 
+  private cached<T>(key: string, read: () => T): T {
+    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const value = read();
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
+    this.cache.set(key, value);
+    return value;
+  }
+
   /** Each statement is compiled once. */
   private statement(sql: string): StatementSync {
     let statement = this.statements.get(sql);
@@ -170,6 +187,7 @@ export class SqliteBridgeStore implements BridgeStore {
   }
 
   async createGateway(gateway: Pick<GatewayRecord, 'id' | 'organisation' | 'name'>): Promise<boolean> {
+    this.cache.clear();
     const result = this.statement(
       'INSERT OR IGNORE INTO gateways (id, organisation, name, created_at) VALUES (?, ?, ?, ?)',
     ).run(gateway.id, gateway.organisation, gateway.name, new Date().toISOString());
@@ -177,8 +195,10 @@ export class SqliteBridgeStore implements BridgeStore {
   }
 
   async getGateway(id: string): Promise<GatewayRecord | undefined> {
-    const row = this.statement('SELECT * FROM gateways WHERE id = ?').get(id) as Row | undefined;
-    return row ? gatewayOf(row) : undefined;
+    return this.cached(`gateway\0${id}`, () => {
+      const row = this.statement('SELECT * FROM gateways WHERE id = ?').get(id) as Row | undefined;
+      return row ? Object.freeze(gatewayOf(row)) : undefined;
+    });
   }
 
   async listGateways(organisation: string): Promise<GatewayRecord[]> {
@@ -188,10 +208,12 @@ export class SqliteBridgeStore implements BridgeStore {
   }
 
   async deleteGateway(id: string): Promise<boolean> {
+    this.cache.clear();
     return this.statement('DELETE FROM gateways WHERE id = ?').run(id).changes === 1;
   }
 
   async pinGatewayKeys(id: string, keys: { signPublicKey: string; boxPublicKey: string }): Promise<void> {
+    this.cache.clear();
     this.statement(
       'UPDATE gateways SET sign_public_key = ?, box_public_key = ?, enrolled_at = ? WHERE id = ?',
     ).run(keys.signPublicKey, keys.boxPublicKey, new Date().toISOString(), id);
@@ -213,6 +235,7 @@ export class SqliteBridgeStore implements BridgeStore {
   }
 
   async addConsent(consent: ConsentRecord): Promise<void> {
+    this.cache.clear();
     this.statement(
       `INSERT INTO consents (id, organisation, subject, app, gateway_id, source_id, offline_access, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -236,10 +259,12 @@ export class SqliteBridgeStore implements BridgeStore {
     gatewayId: string,
     sourceId: string,
   ): Promise<ConsentRecord | undefined> {
-    const row = this.statement(
-      'SELECT * FROM consents WHERE subject = ? AND app = ? AND gateway_id = ? AND source_id = ?',
-    ).get(subject, app, gatewayId, sourceId) as Row | undefined;
-    return row ? consentOf(row) : undefined;
+    return this.cached(`consent\0${subject}\0${app}\0${gatewayId}\0${sourceId}`, () => {
+      const row = this.statement(
+        'SELECT * FROM consents WHERE subject = ? AND app = ? AND gateway_id = ? AND source_id = ?',
+      ).get(subject, app, gatewayId, sourceId) as Row | undefined;
+      return row ? Object.freeze(consentOf(row)) : undefined;
+    });
   }
 
   async listConsents(subject: string): Promise<ConsentRecord[]> {
@@ -249,24 +274,29 @@ export class SqliteBridgeStore implements BridgeStore {
   }
 
   async revokeConsent(id: string, subject: string): Promise<boolean> {
+    this.cache.clear();
     return this.statement('DELETE FROM consents WHERE id = ? AND subject = ?').run(id, subject).changes === 1;
   }
 
   async appAllowed(organisation: string, app: string): Promise<boolean | undefined> {
-    const row = this.statement('SELECT allowed FROM org_apps WHERE organisation = ? AND app = ?').get(
-      organisation,
-      app,
-    ) as Row | undefined;
-    return row ? row.allowed === 1 : undefined;
+    return this.cached(`app\0${organisation}\0${app}`, () => {
+      const row = this.statement('SELECT allowed FROM org_apps WHERE organisation = ? AND app = ?').get(
+        organisation,
+        app,
+      ) as Row | undefined;
+      return row ? row.allowed === 1 : undefined;
+    });
   }
 
   async setAppAllowed(organisation: string, app: string, allowed: boolean): Promise<void> {
+    this.cache.clear();
     this.statement(
       'INSERT INTO org_apps (organisation, app, allowed) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET allowed = excluded.allowed',
     ).run(organisation, app, allowed ? 1 : 0);
   }
 
   async seedAllowedApps(organisation: string, apps: readonly string[]): Promise<void> {
+    this.cache.clear();
     const insert = this.statement(
       'INSERT OR IGNORE INTO org_apps (organisation, app, allowed) VALUES (?, ?, 1)',
     );
