@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runLinkBenchmark } from './link.ts';
+import { CONCURRENCY, runLinkBenchmark } from './link.ts';
 import { runPlanBenchmark } from './modbus-plan.ts';
 import { runPollBenchmark } from './modbus-poll.ts';
 import { accessAuditLatency, auditThroughput } from './security.ts';
@@ -121,7 +121,7 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
             'values.snapshot',
             'median (one at a time)',
             'p99',
-            `requests/s (32 in flight)`,
+            ...CONCURRENCY.map((c) => `requests/s (${c} in flight)`),
             'failed',
           ],
           rows: [
@@ -129,17 +129,24 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
               'through bridge and link',
               `${s.bridge.medianMs} ms`,
               `${s.bridge.p99Ms} ms`,
-              s.bridge.perSecond,
+              ...CONCURRENCY.map((c) => s.bridge.perSecond[c] ?? ''),
               s.bridge.failed,
             ],
             [
               'local API of the gateway',
               `${s.local.medianMs} ms`,
               `${s.local.p99Ms} ms`,
-              s.local.perSecond,
+              ...CONCURRENCY.map((c) => s.local.perSecond[c] ?? ''),
               s.local.failed,
             ],
-            ['bare MQTT echo, same broker (floor)', '', '', `${s.mqttEcho.perSecond} messages/s`, ''],
+            [
+              'bare MQTT echo, same broker (floor)',
+              '',
+              '',
+              `${s.mqttEcho.perSecond} messages/s (pipelined)`,
+              ...CONCURRENCY.slice(1).map(() => ''),
+              '',
+            ],
           ],
         },
         {
