@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CONCURRENCY, runLinkBenchmark } from './link.ts';
 import { runPlanBenchmark } from './modbus-plan.ts';
 import { runPollBenchmark } from './modbus-poll.ts';
-import { accessAuditLatency, auditThroughput } from './security.ts';
+import { accessAuditLatency, auditThroughput, fdatasyncFloor } from './security.ts';
 
 const here = import.meta.dirname;
 
@@ -78,8 +78,9 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
   async security() {
     const audit = await auditThroughput();
     const latency = await accessAuditLatency();
+    const floor = fdatasyncFloor();
     return {
-      results: { audit, latency },
+      results: { audit, latency, fdatasyncFloor: floor },
       tables: [
         {
           headers: ['audit records', 'concurrent writers', 'records/s (durable)', 'fsync batches'],
@@ -106,6 +107,10 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
               `${latency.withAccessAndAudit.p99Us} µs`,
             ],
           ],
+        },
+        {
+          headers: ['one 300-byte append + fdatasync, alone', 'median', 'p99'],
+          rows: [[`${floor.appends} appends`, `${floor.medianUs} µs`, `${floor.p99Us} µs`]],
         },
       ],
     };

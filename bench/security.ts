@@ -1,9 +1,11 @@
 /**
  * Security overheads: (1) audit records per second with durable group commit, from many concurrent
  * writers; (2) the latency the access check and the audit record add to a snapshot request, at 5,000
- * requests a second against a gateway polling the boiler simulator (median and p99, with and without).
+ * requests a second against a gateway polling the boiler simulator (median and p99, with and without);
+ * (3) the floor under (2): what one fdatasync of a small append costs on this disk, the least any record
+ * that is durable before its answer leaves can add.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../drivers/core/index.ts';
@@ -81,6 +83,28 @@ async function paced(handler: Handler, rate: number, seconds: number) {
   latencies.sort((a, b) => a - b);
   return {
     achievedPerSecond: Math.round(achieved),
+    medianUs: Math.round(percentile(latencies, 0.5)),
+    p99Us: Math.round(percentile(latencies, 0.99)),
+  };
+}
+
+/** One small record appended and fdatasync'ed at a time, as the audit log does for a lone request. */
+export function fdatasyncFloor(appends = 2000) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-bench-fsync-'));
+  const fd = openSync(path.join(dir, 'records'), 'a');
+  const record = Buffer.alloc(300, 0x61);
+  const latencies: number[] = [];
+  for (let i = 0; i < appends; i++) {
+    const t0 = performance.now();
+    writeSync(fd, record);
+    fdatasyncSync(fd);
+    latencies.push((performance.now() - t0) * 1000);
+  }
+  closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+  latencies.sort((a, b) => a - b);
+  return {
+    appends,
     medianUs: Math.round(percentile(latencies, 0.5)),
     p99Us: Math.round(percentile(latencies, 0.99)),
   };
