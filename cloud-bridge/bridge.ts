@@ -4,6 +4,7 @@
  * embedded broker).
  */
 import type { Server } from 'node:https';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
   httpStatusOf,
@@ -15,13 +16,16 @@ import {
 import { bridgeLinkKeys, tlsMaterial } from './bridge-keys.ts';
 import { LinkBroker } from './broker.ts';
 import { CloudAccess } from './cloud-access.ts';
-import type { BridgeConfig } from './config.ts';
+import type { BridgeConfig, IssuerConfig } from './config.ts';
+import { type DevIdentityProvider, startDevIdentityProvider } from './dev-idp.ts';
 import { registerEnrollmentRoute } from './enrollment-route.ts';
 import { LinkDispatcher } from './link-dispatcher.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerOperationRoutes } from './operation-routes.ts';
+import { errorPage, registerPeoplePages } from './people-pages.ts';
 import { registerPeopleRoutes } from './people-routes.ts';
 import { auditRequest, note } from './request-context.ts';
+import { Sessions, SignIn } from './sign-in.ts';
 import { type BridgeStore, SqliteBridgeStore } from './store.ts';
 import { TokenVerifier } from './tokens.ts';
 import { STREAM_PATH, ValueStreams } from './value-stream.ts';
@@ -39,6 +43,8 @@ export interface RunningBridge {
   broker: LinkBroker;
   dispatcher: LinkDispatcher;
   keys: LinkKeyPair;
+  /** The development identity provider, when `auth.devIssuer` is on. */
+  devIdp?: DevIdentityProvider;
   stop(): Promise<void>;
 }
 
@@ -49,7 +55,21 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     await store.seedAllowedApps(organisation, org.allowedApps);
   const keys = bridgeLinkKeys(dataDir);
   const tls = await tlsMaterial(dataDir, listen.cert, listen.key);
-  const verifier = new TokenVerifier(config.auth.issuers);
+  let devIdp: DevIdentityProvider | undefined;
+  const issuers: IssuerConfig[] = [...config.auth.issuers];
+  let devIssuer: IssuerConfig | undefined;
+  if (config.auth.devIssuer) {
+    devIdp = await startDevIdentityProvider({ jwksFile: path.join(dataDir, 'dev-idp-jwks.json') });
+    devIssuer = {
+      issuer: devIdp.issuer,
+      audience: devIdp.audience,
+      jwksFile: devIdp.jwksFile,
+      organisation: Object.keys(config.organisations)[0] as string,
+    };
+    issuers.push(devIssuer);
+    log.warn('development identity provider on', { issuer: devIdp.issuer });
+  }
+  const verifier = new TokenVerifier(issuers);
   const access = new CloudAccess(config, store);
   const broker = await LinkBroker.start(store, log, (gatewayId, reason) => {
     log.warn('link refused', { gateway: gatewayId, reason });
@@ -87,6 +107,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     const status = known ? httpStatusOf(error.code) : (error as { statusCode?: number }).statusCode;
     if (known) {
       note(request, { outcome: error.code, detail: error.message });
+      if (!request.url.startsWith('/api/')) return errorPage(reply, status ?? 500, error.message);
       return reply.code(status ?? 500).send(toErrorBody(error));
     }
     if (status && status >= 400 && status < 500) {
@@ -111,6 +132,16 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   const disconnect = (gatewayId: string) => broker.disconnect(gatewayId);
   registerEnrollmentRoute(app, { store, keys, disconnect });
   registerPeopleRoutes(app, { verifier, access, store, disconnect });
+  const sessions = new Sessions(config.auth.session.idleMinutes, config.auth.session.lifetimeHours);
+  const signIn = new SignIn(config.auth.clientId, new Set(devIdp ? [devIdp.issuer] : []));
+  registerPeoplePages(app, {
+    config,
+    issuers,
+    ...(devIssuer ? { defaultIssuer: devIssuer } : {}),
+    signIn,
+    sessions,
+    store,
+  });
   registerOperationRoutes(app, {
     verifier,
     access,
@@ -131,6 +162,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   const port = (server.address() as { port: number }).port;
   const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  devIdp?.registerClient({ clientId: config.auth.clientId, redirectUris: [`${url}/signin/callback`] });
   log.info('bridge started', {
     url,
     link: `${url.replace('https:', 'wss:')}/link`,
@@ -146,8 +178,10 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     broker,
     dispatcher,
     keys,
+    ...(devIdp ? { devIdp } : {}),
     async stop() {
       streams.close();
+      await devIdp?.stop();
       await broker.close();
       await app.close();
       store.close();

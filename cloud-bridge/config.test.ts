@@ -56,4 +56,25 @@ organisations: {}
       ),
     ).rejects.toThrow(/bridge.listen: cert and key go together/);
   });
+  it('takes the development identity provider only on loopback, with an organisation for its accounts', async () => {
+    const dev = (host: string, orgs = 'organisations: { demo: {} }') =>
+      config(
+        `bridge: { dataDir: ./var, listen: { host: ${host} } }\nauth: { clientId: c, devIssuer: true }\n${orgs}\n`,
+      );
+    const parsed = await dev('127.0.0.1');
+    expect(parsed.auth).toMatchObject({
+      devIssuer: true,
+      issuers: [],
+      session: { idleMinutes: 30, lifetimeHours: 12 },
+    });
+    await expect(dev('0.0.0.0')).rejects.toThrow(
+      /auth.devIssuer: the development identity provider is only for a bridge on loopback/,
+    );
+    await expect(dev('127.0.0.1', 'organisations: {}')).rejects.toThrow(
+      /auth.devIssuer: needs an organisation/,
+    );
+    await expect(
+      config('bridge: { dataDir: ./var }\nauth: { clientId: c }\norganisations: {}\n'),
+    ).rejects.toThrow(/auth.issuers: needs at least one issuer/);
+  });
 });

@@ -16,6 +16,7 @@ const Principal = Type.String({
   ...doc('user:<oid-or-sub> or group:<id>.'),
 });
 const OrgId = '^[a-z0-9][a-z0-9_-]{0,62}$';
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 const Issuer = Type.Object(
   {
@@ -95,7 +96,30 @@ export const BridgeConfigSchema = Type.Object(
             'A token whose sign-in (auth_time) is older serves only apps consented with offline access.',
           ),
         }),
-        issuers: Type.Array(Issuer, { minItems: 1 }),
+        issuers: Type.Array(Issuer, { default: [] }),
+        devIssuer: Type.Boolean({
+          default: false,
+          ...doc(
+            'Run the development identity provider on loopback (demo accounts, in the first organisation) and trust it; refused unless the bridge listens on loopback.',
+          ),
+        }),
+        session: Type.Object(
+          {
+            idleMinutes: Type.Number({
+              minimum: 1,
+              maximum: 1440,
+              default: 30,
+              ...doc('A signed-in session ends after this long without a request.'),
+            }),
+            lifetimeHours: Type.Number({
+              minimum: 0.1,
+              maximum: 168,
+              default: 12,
+              ...doc('A signed-in session ends this long after sign-in, however active.'),
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false },
     ),
@@ -125,6 +149,15 @@ export async function parseBridgeConfig(text: string, file: string): Promise<Bri
           message: `no organisation "${issuer.organisation}" under organisations:`,
         });
     });
+    if (!config.auth.issuers.length && !config.auth.devIssuer)
+      problems.push({ pointer: '/auth/issuers', message: 'needs at least one issuer (or devIssuer: true)' });
+    if (config.auth.devIssuer && !LOOPBACK.has(config.bridge.listen.host))
+      problems.push({
+        pointer: '/auth/devIssuer',
+        message: `the development identity provider is only for a bridge on loopback, not one listening on ${config.bridge.listen.host}`,
+      });
+    if (config.auth.devIssuer && !Object.keys(config.organisations).length)
+      problems.push({ pointer: '/auth/devIssuer', message: 'needs an organisation for its demo accounts' });
     const { cert, key } = config.bridge.listen;
     if ((cert === undefined) !== (key === undefined))
       problems.push({ pointer: '/bridge/listen', message: 'cert and key go together' });

@@ -53,6 +53,11 @@ const GATEWAY_CODES = {
     doc: 'The gateway refused a link request: bad signature, expired, replayed or addressed to another gateway.',
   },
   PG_ERR_GATEWAY_OFFLINE: { status: 503, doc: 'The gateway has no link to the bridge right now.' },
+  PG_ERR_IDP_UNREACHABLE: {
+    status: 502,
+    doc: "The bridge cannot reach an identity provider's discovery document or keys; sign-in waits for it.",
+  },
+  PG_ERR_RATE_LIMITED: { status: 429, doc: 'Too many requests of this kind at once; try again shortly.' },
   PG_ERR_BRIDGE_UNREACHABLE: {
     status: 502,
     doc: 'The gateway cannot reach the bridge: network, proxy, DNS or a certificate it does not trust.',

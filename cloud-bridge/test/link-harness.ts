@@ -92,6 +92,8 @@ export interface LinkHarnessOptions {
   extraBoilerTags?: string;
   /** An HTTP proxy the gateway's enrollment and link go through. */
   proxy?: string;
+  /** Runs the bridge's development identity provider too (people sign in to the bridge's pages). */
+  devIssuer?: boolean;
   /** Runs after enrollment, before the gateway starts, with the gateway's dataDir. */
   beforeGatewayStarts?: (dataDir: string) => Promise<void> | void;
 }
@@ -104,7 +106,7 @@ export async function startLinkHarness(options: LinkHarnessOptions = {}): Promis
   listen: { host: 127.0.0.1, port: 0 }
   dataDir: ./bridge-data
 auth:
-  clientId: ${CLIENT_ID}
+  clientId: ${CLIENT_ID}${options.devIssuer ? '\n  devIssuer: true' : ''}
   issuers:
     - { issuer: "${issuer.issuer}", audience: "${issuer.audience}", jwksFile: ./jwks.json, organisation: testorg }
 organisations:
