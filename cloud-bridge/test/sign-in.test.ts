@@ -148,7 +148,9 @@ describe('people sign in to the bridge', () => {
     const b = browser();
     expect((await b.go('/my-apps', { follow: false })).headers.location).toBe('/signin?return=%2Fmy-apps');
     const begun = await b.go('/signin', { follow: false });
-    expect(begun.headers['set-cookie']?.[0]).toMatch(/^__Host-pg_signin=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Lax/);
+    expect(begun.headers['set-cookie']?.[0]).toMatch(
+      /^__Host-pg_signin=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Lax/,
+    );
     const myApps = await signIn(b, 'admin');
     expect(myApps.status).toBe(200);
     const bridgeCookies = b.jar.get(new URL(h.bridge.url).host) as Map<string, string>;
