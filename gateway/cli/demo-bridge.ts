@@ -3,10 +3,12 @@
  * with it, a demo user who consented to the demo app, and a ready token for that app.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import {
   createDevIssuer,
+  DEMO_PASSWORD,
   parseBridgeConfig,
   type RunningBridge,
   startBridge,
@@ -18,8 +20,10 @@ import { freePort } from '../local-api/free-port.ts';
 import { machineIdentity } from '../secrets/machine-identity.ts';
 import { Sealer } from '../secrets/sealer.ts';
 
+export { DEMO_PASSWORD };
 export const DEMO_APP = 'demo-app';
-export const DEMO_USER = 'demo-user';
+/** A demo account of the development identity provider, so the demo consent shows on its My apps page. */
+export const DEMO_USER = 'alice';
 
 export interface DemoCloud {
   bridge: RunningBridge;
@@ -30,6 +34,23 @@ export interface DemoCloud {
   callAsApp(pathname: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Consents the demo user to the demo app on a gateway's source (after the gateway is enrolled). */
   consent(gatewayId: string, sourceId: string): Promise<void>;
+  /** Whether a person's sign-in reaches the development identity provider's sign-in form. */
+  signInReachesProvider(): Promise<boolean>;
+}
+
+/** The status and redirect of one GET, without following it. */
+function head(url: string, ca: string): Promise<{ status: number; location?: string }> {
+  const get = url.startsWith('https:') ? https.get : http.get;
+  return new Promise((resolve, reject) => {
+    const request = get(url, { ca }, (response) => {
+      response.resume();
+      resolve({
+        status: response.statusCode ?? 0,
+        ...(response.headers.location ? { location: response.headers.location } : {}),
+      });
+    });
+    request.on('error', reject);
+  });
 }
 
 function call(
@@ -86,7 +107,7 @@ export async function startDemoCloud(
   const bridge = await startBridge(config, log);
   const own = (sub: string) => issuer.mint({ sub, azp: config.auth.clientId });
 
-  const code = await call(bridge, '/api/v1/gateways', await own('demo-admin'), { id: gatewayId });
+  const code = await call(bridge, '/api/v1/gateways', await own('admin'), { id: gatewayId });
   if (code.status !== 201)
     throw new Error(`the demo bridge refused an enrollment code: ${JSON.stringify(code.body)}`);
   await enroll({
@@ -105,6 +126,12 @@ export async function startDemoCloud(
     appToken,
     appTokenFile,
     callAsApp: (pathname, body) => call(bridge, pathname, appToken, body),
+    async signInReachesProvider() {
+      const begin = await head(`${bridge.url}/signin`, bridge.certificate);
+      if (begin.status !== 303 || !begin.location?.startsWith(`${bridge.devIdp?.issuer}/`)) return false;
+      const authorize = await head(begin.location, bridge.certificate);
+      return authorize.status === 303 && /\/interaction\//.test(authorize.location ?? '');
+    },
     async consent(gateway, sourceId) {
       const answer = await call(bridge, '/api/v1/consents', await own(DEMO_USER), {
         app: DEMO_APP,

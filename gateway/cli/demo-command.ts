@@ -16,7 +16,7 @@ import { readLocalToken } from '../local-api/token.ts';
 import { createLogger } from '../log.ts';
 import { startGateway } from '../runtime.ts';
 import { print, waitForSignal } from './args.ts';
-import { type DemoCloud, startDemoCloud } from './demo-bridge.ts';
+import { DEMO_PASSWORD, type DemoCloud, startDemoCloud } from './demo-bridge.ts';
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -66,7 +66,10 @@ plantgate demo is running.
   bridge (self-signed TLS)     ${bridge.url}/api/v1   (OpenAPI at /api/v1/openapi.json)
   the gateway's link           ${bridge.url.replace('https:', 'wss:')}/link, enrolled as "${gatewayId}"
 
-A cloud app reads the boiler through the bridge and the link (token of demo-app for demo-user):
+People sign in to the bridge's pages (development identity provider, password ${DEMO_PASSWORD}):
+  ${bridge.url}/my-apps   as alice (who let demo-app read the boiler), bob or admin
+
+A cloud app reads the boiler through the bridge and the link (token of demo-app for alice):
   curl --cacert ${path.relative(process.cwd(), bridge.selfSignedFile ?? '')} -H "Authorization: Bearer $(cat ${path.relative(process.cwd(), cloud.appTokenFile)})" \\
     -H 'content-type: application/json' -d ${snapshot} \\
     ${snapshotUrl}
@@ -107,7 +110,11 @@ async function smokeCheck(client: LocalApiClient, cloud: DemoCloud, snapshotPath
       const values = answer?.body.values as { status: string }[] | undefined;
       if (answer?.status === 200 && values?.[0]?.status === 'good') {
         print(answer.body);
-        print('demo smoke check: ok (local API and through the bridge)');
+        if (!(await cloud.signInReachesProvider())) {
+          print("demo smoke check: a person's sign-in does not reach the development identity provider");
+          return 1;
+        }
+        print("demo smoke check: ok (local API, through the bridge, and a person's sign-in)");
         return 0;
       }
     }
