@@ -17,6 +17,7 @@ import { bridgeLinkKeys, tlsMaterial } from './bridge-keys.ts';
 import { LinkBroker } from './broker.ts';
 import { CloudAccess } from './cloud-access.ts';
 import type { BridgeConfig, IssuerConfig } from './config.ts';
+import { registerConsentPage } from './consent-page.ts';
 import { type DevIdentityProvider, startDevIdentityProvider } from './dev-idp.ts';
 import { registerEnrollmentRoute } from './enrollment-route.ts';
 import { LinkDispatcher } from './link-dispatcher.ts';
@@ -142,6 +143,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     sessions,
     store,
   });
+  registerConsentPage(app, { sessions, store });
   registerOperationRoutes(app, {
     verifier,
     access,

@@ -28,6 +28,17 @@ export class CloudAccess {
     return admins.some((admin) => mine.has(admin));
   }
 
+  /** Developers (and org admins) register the organisation's apps. */
+  requireDeveloper(identity: TokenIdentity, action: string): void {
+    const org = this.config.organisations[identity.organisation];
+    const mine = this.principalsOf(identity);
+    if (org?.developers.some((d) => mine.has(d)) || this.isOrgAdmin(identity, identity.organisation)) return;
+    throw gatewayError(
+      'PG_ERR_FORBIDDEN',
+      `${action} needs the developer role in organisation "${identity.organisation}"`,
+    );
+  }
+
   /** People's actions (consent, enrollment, app choices) go only through the bridge's own client. */
   requireOwnClient(identity: TokenIdentity, action: string): void {
     if (identity.app !== this.config.auth.clientId)

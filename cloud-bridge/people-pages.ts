@@ -47,7 +47,7 @@ function cookieOf(request: FastifyRequest, name: string): string | undefined {
 const cookie = (name: string, value: string, maxAgeSeconds: number) =>
   `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}`;
 
-function page(reply: FastifyReply, title: string, body: string, session?: Session, status = 200) {
+export function page(reply: FastifyReply, title: string, body: string, session?: Session, status = 200) {
   const who = session
     ? `<p>Signed in as ${escapeHtml(session.identity.subject)} (${escapeHtml(session.identity.organisation)})</p>
 <form method="post" action="/signout"><input type="hidden" name="csrf" value="${session.csrf}"><button type="submit">Sign out</button></form>`
@@ -79,7 +79,7 @@ export function sessionOf(request: FastifyRequest, sessions: Sessions): Session 
 }
 
 /** A form post: signed in, from this origin, with the session's CSRF token — else refused. */
-function checkedPost(request: FastifyRequest, sessions: Sessions): Session {
+export function checkedPost(request: FastifyRequest, sessions: Sessions): Session {
   const session = sessionOf(request, sessions);
   if (!session) throw gatewayError('PG_ERR_UNAUTHENTICATED', 'sign in first');
   const origin = request.headers.origin;

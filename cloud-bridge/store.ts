@@ -6,42 +6,19 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import {
+  type AppRecord,
+  appOf,
+  auditOf,
+  type BridgeAuditEntry,
+  type ConsentRecord,
+  consentOf,
+  type GatewayRecord,
+  gatewayOf,
+  type Row,
+} from './store-rows.ts';
 
-export interface GatewayRecord {
-  id: string;
-  organisation: string;
-  name: string;
-  createdAt: string;
-  /** Pinned at enrollment; absent until the gateway enrolls. */
-  signPublicKey?: string;
-  boxPublicKey?: string;
-  enrolledAt?: string;
-}
-
-export interface ConsentRecord {
-  id: string;
-  organisation: string;
-  /** `user:<oid-or-sub>` */
-  subject: string;
-  app: string;
-  gatewayId: string;
-  sourceId: string;
-  offlineAccess: boolean;
-  createdAt: string;
-}
-
-export interface BridgeAuditEntry {
-  time: string;
-  organisation?: string;
-  subject?: string;
-  app?: string;
-  gatewayId?: string;
-  sourceId?: string;
-  action: string;
-  /** `ok` or the PG_ERR code the caller got. */
-  outcome: string;
-  detail?: string;
-}
+export type { AppRecord, BridgeAuditEntry, ConsentRecord, GatewayRecord } from './store-rows.ts';
 
 export interface BridgeStore {
   createGateway(gateway: Pick<GatewayRecord, 'id' | 'organisation' | 'name'>): Promise<boolean>;
@@ -70,6 +47,11 @@ export interface BridgeStore {
   /** Seeds decisions that do not exist yet (from the config's allowedApps). */
   seedAllowedApps(organisation: string, apps: readonly string[]): Promise<void>;
 
+  /** Registers an app, or replaces its registration; the previous one, if any. */
+  putApp(app: AppRecord): Promise<AppRecord | undefined>;
+  getApp(clientId: string): Promise<AppRecord | undefined>;
+  listApps(organisation: string): Promise<AppRecord[]>;
+
   audit(entry: BridgeAuditEntry): Promise<void>;
   /** An organisation's entries, or (null) those that name none, e.g. tokens from unknown issuers. */
   listAudit(organisation: string | null, since: string, limit: number): Promise<BridgeAuditEntry[]>;
@@ -91,57 +73,15 @@ const SCHEMA = `
   CREATE UNIQUE INDEX IF NOT EXISTS consent_grant ON consents (subject, app, gateway_id, source_id);
   CREATE TABLE IF NOT EXISTS org_apps (
     organisation TEXT NOT NULL, app TEXT NOT NULL, allowed INTEGER NOT NULL, PRIMARY KEY (organisation, app));
+  CREATE TABLE IF NOT EXISTS apps (
+    client_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, name TEXT NOT NULL, publisher TEXT NOT NULL,
+    redirect_uris TEXT NOT NULL, offline_access INTEGER NOT NULL, created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_by TEXT NOT NULL, updated_at TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, organisation TEXT, subject TEXT, app TEXT,
     gateway_id TEXT, source_id TEXT, action TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT);
   CREATE INDEX IF NOT EXISTS audit_org_time ON audit (organisation, time);
 `;
-
-type Row = Record<string, string | number | null>;
-
-function gatewayOf(row: Row): GatewayRecord {
-  return {
-    id: row.id as string,
-    organisation: row.organisation as string,
-    name: row.name as string,
-    createdAt: row.created_at as string,
-    ...(row.sign_public_key ? { signPublicKey: row.sign_public_key as string } : {}),
-    ...(row.box_public_key ? { boxPublicKey: row.box_public_key as string } : {}),
-    ...(row.enrolled_at ? { enrolledAt: row.enrolled_at as string } : {}),
-  };
-}
-
-function consentOf(row: Row): ConsentRecord {
-  return {
-    id: row.id as string,
-    organisation: row.organisation as string,
-    subject: row.subject as string,
-    app: row.app as string,
-    gatewayId: row.gateway_id as string,
-    sourceId: row.source_id as string,
-    offlineAccess: row.offline_access === 1,
-    createdAt: row.created_at as string,
-  };
-}
-
-function auditOf(row: Row): BridgeAuditEntry {
-  const entry: BridgeAuditEntry = {
-    time: row.time as string,
-    action: row.action as string,
-    outcome: row.outcome as string,
-  };
-  for (const [key, column] of [
-    ['organisation', 'organisation'],
-    ['subject', 'subject'],
-    ['app', 'app'],
-    ['gatewayId', 'gateway_id'],
-    ['sourceId', 'source_id'],
-    ['detail', 'detail'],
-  ] as const) {
-    if (row[column] !== null && row[column] !== undefined) entry[key] = row[column] as string;
-  }
-  return entry;
-}
 
 /** Entries the read cache holds before it starts again. */
 const CACHE_ENTRIES = 10_000;
@@ -301,6 +241,46 @@ export class SqliteBridgeStore implements BridgeStore {
       'INSERT OR IGNORE INTO org_apps (organisation, app, allowed) VALUES (?, ?, 1)',
     );
     for (const app of apps) insert.run(organisation, app);
+  }
+
+  async putApp(app: AppRecord): Promise<AppRecord | undefined> {
+    this.cache.clear();
+    const before = await this.getApp(app.clientId);
+    this.cache.clear();
+    this.statement(
+      `INSERT INTO apps (client_id, organisation, name, publisher, redirect_uris, offline_access, created_by,
+         created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, publisher = excluded.publisher,
+         redirect_uris = excluded.redirect_uris, offline_access = excluded.offline_access,
+         updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+    ).run(
+      app.clientId,
+      app.organisation,
+      app.name,
+      app.publisher,
+      JSON.stringify(app.redirectUris),
+      app.offlineAccess ? 1 : 0,
+      app.createdBy,
+      app.createdAt,
+      app.updatedBy,
+      app.updatedAt,
+    );
+    return before;
+  }
+
+  async getApp(clientId: string): Promise<AppRecord | undefined> {
+    return this.cached(`app-record\0${clientId}`, () => {
+      const row = this.statement('SELECT * FROM apps WHERE client_id = ?').get(clientId) as Row | undefined;
+      return row ? Object.freeze(appOf(row)) : undefined;
+    });
+  }
+
+  async listApps(organisation: string): Promise<AppRecord[]> {
+    return (
+      this.statement('SELECT * FROM apps WHERE organisation = ? ORDER BY client_id').all(
+        organisation,
+      ) as Row[]
+    ).map(appOf);
   }
 
   /** Entries are written in one transaction per turn of the event loop, not one each. */

@@ -1,8 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../dev-idp.ts';
 import { Sessions, safeReturn } from '../sign-in.ts';
+import { browserFor, csrfOf, signInAs } from './browser-http.ts';
 import { type LinkHarness, startLinkHarness } from './link-harness.ts';
 
 let h: LinkHarness;
@@ -13,100 +11,14 @@ afterAll(async () => {
   await h?.stop();
 });
 
-interface Visit {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
-
-/** A browser's HTTP: a cookie jar per host, the bridge's certificate trusted, redirects followed on request. */
-function browser() {
-  const jar = new Map<string, Map<string, string>>();
-  const send = (url: URL, method: string, body?: string, headers: Record<string, string> = {}) =>
-    new Promise<Visit>((resolve, reject) => {
-      const cookies = jar.get(url.host) ?? new Map<string, string>();
-      const request = (url.protocol === 'https:' ? https : http).request(
-        url,
-        {
-          method,
-          ...(url.protocol === 'https:' ? { ca: h.bridge.certificate } : {}),
-          headers: {
-            ...(cookies.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-            ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-            ...headers,
-          },
-        },
-        (response) => {
-          for (const line of response.headers['set-cookie'] ?? []) {
-            const [pair, ...attributes] = line.split(';');
-            const [name, ...value] = (pair ?? '').split('=');
-            if (!name) continue;
-            if (attributes.some((a) => /max-age=0/i.test(a.trim()))) cookies.delete(name.trim());
-            else cookies.set(name.trim(), value.join('='));
-          }
-          jar.set(url.host, cookies);
-          const parts: Buffer[] = [];
-          response.on('data', (p: Buffer) => parts.push(p));
-          response.on('end', () =>
-            resolve({
-              status: response.statusCode ?? 0,
-              headers: response.headers,
-              text: Buffer.concat(parts).toString(),
-            }),
-          );
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
-  return {
-    jar,
-    async go(
-      start: string,
-      options: {
-        method?: string;
-        form?: Record<string, string>;
-        headers?: Record<string, string>;
-        follow?: boolean;
-      } = {},
-    ) {
-      let url = new URL(start, h.bridge.url);
-      let visit = await send(
-        url,
-        options.method ?? (options.form ? 'POST' : 'GET'),
-        options.form ? new URLSearchParams(options.form).toString() : undefined,
-        options.headers,
-      );
-      for (
-        let hop = 0;
-        options.follow !== false && hop < 12 && visit.status >= 300 && visit.status < 400;
-        hop++
-      ) {
-        url = new URL(visit.headers.location as string, url);
-        visit = await send(url, 'GET');
-      }
-      return { ...visit, url };
-    },
-  };
-}
-
-/** Signs in through the development provider's form; the page the bridge sent back to. */
-async function signIn(b: ReturnType<typeof browser>, account: string, start = '/my-apps') {
-  const form = await b.go(start);
-  expect(form.url.origin).toBe(h.bridge.devIdp?.issuer);
-  const action = /<form method="post" action="([^"]+)"/.exec(form.text)?.[1] as string;
-  return b.go(new URL(action, form.url).href, { form: { login: account, password: DEMO_PASSWORD } });
-}
-
-const csrfOf = (text: string) => /name="csrf" value="([^"]+)"/.exec(text)?.[1] as string;
 const SNAPSHOT = '/api/v1/gateways/site-a/sources/boiler/values/snapshot';
 const body = { tags: ['Boiler1.SteamPressure'] };
 
 describe('people sign in to the bridge', () => {
   it('sign in with the development provider, see the consent, revoke it, and the app is refused at once', async () => {
     const consentId = await h.consent('alice');
-    const b = browser();
-    const myApps = await signIn(b, 'alice');
+    const b = browserFor(h);
+    const myApps = await signInAs(h, b, 'alice');
     expect(myApps.url.pathname).toBe('/my-apps');
     expect(myApps.status).toBe(200);
     expect(myApps.text).toContain('Signed in as user:alice (testorg)');
@@ -131,8 +43,8 @@ describe('people sign in to the bridge', () => {
 
   it('a change without the CSRF token, or posted from another site, is refused', async () => {
     const consentId = await h.consent('bob');
-    const b = browser();
-    const myApps = await signIn(b, 'bob');
+    const b = browserFor(h);
+    const myApps = await signInAs(h, b, 'bob');
     const noToken = await b.go('/my-apps/revoke', { form: { id: consentId } });
     expect(noToken.status).toBe(403);
     expect(noToken.text).toContain('CSRF');
@@ -145,13 +57,13 @@ describe('people sign in to the bridge', () => {
   });
 
   it('without a session a page sends the person to sign in; a sign-out ends the session', async () => {
-    const b = browser();
+    const b = browserFor(h);
     expect((await b.go('/my-apps', { follow: false })).headers.location).toBe('/signin?return=%2Fmy-apps');
     const begun = await b.go('/signin', { follow: false });
     expect(begun.headers['set-cookie']?.[0]).toMatch(
       /^__Host-pg_signin=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Lax/,
     );
-    const myApps = await signIn(b, 'admin');
+    const myApps = await signInAs(h, b, 'admin');
     expect(myApps.status).toBe(200);
     const bridgeCookies = b.jar.get(new URL(h.bridge.url).host) as Map<string, string>;
     const ended = bridgeCookies.get('__Host-pg_session') as string;
@@ -164,7 +76,7 @@ describe('people sign in to the bridge', () => {
   });
 
   it('a callback that this browser did not begin is refused', async () => {
-    const b = browser();
+    const b = browserFor(h);
     const answer = await b.go('/signin/callback?code=forged&state=forged');
     expect(answer.status).toBe(401);
   });

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserFor, csrfOf, signInAs } from './browser-http.ts';
+import { APP, type LinkHarness, startLinkHarness } from './link-harness.ts';
+
+const RETURN = 'https://trend-viewer.example/back';
+const SNAPSHOT = '/api/v1/gateways/site-a/sources/boiler/values/snapshot';
+const body = { tags: ['Boiler1.SteamPressure'] };
+let h: LinkHarness;
+
+beforeAll(async () => {
+  h = await startLinkHarness({ devIssuer: true });
+  const registered = await h.api('/api/v1/apps', {
+    token: await h.ownToken('admin'),
+    body: {
+      clientId: APP,
+      name: 'Trend Viewer',
+      publisher: 'Example Analytics',
+      redirectUris: [RETURN],
+      offlineAccess: true,
+    },
+  });
+  if (registered.status !== 201) throw new Error(`app registration: ${registered.text}`);
+}, 60_000);
+afterAll(async () => {
+  await h?.stop();
+});
+
+const prompt = (returnTo = RETURN, app = APP) =>
+  `/consent?app=${app}&gateway=site-a&sources=boiler&return=${encodeURIComponent(returnTo)}`;
+
+describe('registering apps', () => {
+  it('takes a developer or org admin of the organisation, with https (or loopback) redirect addresses', async () => {
+    const own = await h.ownToken('alice');
+    const refused = await h.api('/api/v1/apps', {
+      token: own,
+      body: { clientId: 'x-app', name: 'X', publisher: 'X', redirectUris: [RETURN] },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toMatch(/developer role/);
+    const admin = await h.ownToken('admin');
+    const plainHttp = await h.api('/api/v1/apps', {
+      token: admin,
+      body: { clientId: 'x-app', name: 'X', publisher: 'X', redirectUris: ['http://app.example/cb'] },
+    });
+    expect(plainHttp.status).toBe(400);
+    expect(plainHttp.body.error.message).toMatch(/redirectUris\[0\] must be https/);
+    const byApp = await h.api('/api/v1/apps', { token: await h.appToken('admin') });
+    expect(byApp.status).toBe(403);
+    const listed = await h.api('/api/v1/apps', { token: admin });
+    expect(listed.body.apps.map((a: { clientId: string }) => a.clientId)).toEqual([APP]);
+  });
+});
+
+describe('the consent prompt', () => {
+  it('shows the app and its offline access; allowing sends the person back and the app may call', async () => {
+    const b = browserFor(h);
+    const shown = await signInAs(h, b, 'bob', prompt());
+    expect(shown.status).toBe(200);
+    expect(shown.url.pathname).toBe('/consent');
+    expect(shown.text).toContain('Trend Viewer');
+    expect(shown.text).toContain('Example Analytics');
+    expect(shown.text).toContain('Offline access.');
+    expect(shown.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    const token = await h.appToken('bob', { groups: ['operators'] });
+    expect((await h.api(SNAPSHOT, { token, body })).status).toBe(403);
+
+    const answer = await b.go('/consent', {
+      form: {
+        csrf: csrfOf(shown.text),
+        app: APP,
+        gateway: 'site-a',
+        sources: 'boiler',
+        return: RETURN,
+        decision: 'allow',
+      },
+      follow: false,
+    });
+    expect(answer.status).toBe(303);
+    expect(answer.headers.location).toBe(`${RETURN}?consent=granted`);
+    expect((await h.api(SNAPSHOT, { token, body })).status).toBe(200);
+    const myApps = await b.go('/my-apps');
+    expect(myApps.text).toContain('<strong>Offline access</strong>');
+  });
+
+  it('denying sends the person back with access_denied and gives nothing', async () => {
+    const b = browserFor(h);
+    const shown = await signInAs(h, b, 'alice', prompt());
+    const answer = await b.go('/consent', {
+      form: {
+        csrf: csrfOf(shown.text),
+        app: APP,
+        gateway: 'site-a',
+        sources: 'stuck',
+        return: RETURN,
+        decision: 'deny',
+      },
+      follow: false,
+    });
+    expect(answer.headers.location).toBe(`${RETURN}?error=access_denied`);
+    expect((await b.go('/my-apps')).text).not.toContain('>stuck<');
+  });
+
+  it('refuses a return address the app did not register, and an app that is not registered', async () => {
+    const b = browserFor(h);
+    const evil = await signInAs(h, b, 'alice', prompt('https://evil.example/steal'));
+    expect(evil.status).toBe(400);
+    expect(evil.text).toContain('not one of app');
+    expect((await b.go(prompt(RETURN, 'unknown-app'))).status).toBe(404);
+  });
+
+  it('refuses a grant posted without the CSRF token', async () => {
+    const b = browserFor(h);
+    await signInAs(h, b, 'alice', prompt());
+    const answer = await b.go('/consent', {
+      form: { app: APP, gateway: 'site-a', sources: 'boiler', return: RETURN, decision: 'allow' },
+      follow: false,
+    });
+    expect(answer.status).toBe(403);
+  });
+});
