@@ -80,7 +80,10 @@ export function registerConsentPage(app: FastifyInstance, deps: ConsentPageDeps)
     const session = sessionOf(request, sessions);
     if (!session) return reply.redirect(`/signin?return=${encodeURIComponent(request.url)}`, 303);
     const ask = await askOf(store, session, request.query);
-    return page(reply, `Allow ${ask.app.name}?`, promptBody(session, ask), session);
+    // The answer is a redirect to the app, which CSP form-action must allow.
+    return page(reply, `Allow ${ask.app.name}?`, promptBody(session, ask), session, 200, [
+      new URL(ask.returnTo).origin,
+    ]);
   });
 
   app.post('/consent', async (request, reply) => {

@@ -207,9 +207,13 @@ export async function startDevIdentityProvider(options: {
         const details = await provider.interactionDetails(request, response);
         const clientId = String(details.params.client_id);
         response.setHeader('cache-control', 'no-store');
+        // The sign-in form posts here and is then redirected to the client: its origins are allowed too.
+        const origins = new Set(
+          (clients.get(clientId)?.redirectUris ?? []).map((uri) => new URL(uri).origin),
+        );
         response.setHeader(
           'content-security-policy',
-          "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+          `default-src 'none'; form-action 'self' ${[...origins].join(' ')}; frame-ancestors 'none'`,
         );
         if (request.method === 'POST' && match[2]) {
           const form = await formOf(request);

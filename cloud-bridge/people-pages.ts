@@ -31,7 +31,8 @@ const PAGE_HEADERS = {
     "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own form posts.
+  'referrer-policy': 'same-origin',
 };
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -47,14 +48,34 @@ function cookieOf(request: FastifyRequest, name: string): string | undefined {
 const cookie = (name: string, value: string, maxAgeSeconds: number) =>
   `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}`;
 
-export function page(reply: FastifyReply, title: string, body: string, session?: Session, status = 200) {
+/**
+ * A page. `formTargets`: other origins its forms may end up at (a form's redirect counts under CSP
+ * form-action), e.g. the app the consent prompt answers.
+ */
+export function page(
+  reply: FastifyReply,
+  title: string,
+  body: string,
+  session?: Session,
+  status = 200,
+  formTargets: string[] = [],
+) {
   const who = session
     ? `<p>Signed in as ${escapeHtml(session.identity.subject)} (${escapeHtml(session.identity.organisation)})</p>
 <form method="post" action="/signout"><input type="hidden" name="csrf" value="${session.csrf}"><button type="submit">Sign out</button></form>`
     : '';
+  const headers = formTargets.length
+    ? {
+        ...PAGE_HEADERS,
+        'content-security-policy': PAGE_HEADERS['content-security-policy'].replace(
+          "form-action 'self'",
+          `form-action 'self' ${formTargets.join(' ')}`,
+        ),
+      }
+    : PAGE_HEADERS;
   return reply
     .code(status)
-    .headers(PAGE_HEADERS)
+    .headers(headers)
     .send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} — plantgate bridge</title></head>
 <body><header>${who}</header><main><h1>${escapeHtml(title)}</h1>
@@ -83,9 +104,15 @@ export function checkedPost(request: FastifyRequest, sessions: Sessions): Sessio
   const session = sessionOf(request, sessions);
   if (!session) throw gatewayError('PG_ERR_UNAUTHENTICATED', 'sign in first');
   const origin = request.headers.origin;
-  const host = request.headers.host;
-  if (origin !== undefined && origin !== `https://${host}`)
-    throw gatewayError('PG_ERR_FORBIDDEN', `a form from ${origin} may not change anything here`);
+  const site = request.headers['sec-fetch-site'];
+  if (
+    (origin !== undefined && origin !== `https://${request.headers.host}`) ||
+    (site !== undefined && site !== 'same-origin' && site !== 'none')
+  )
+    throw gatewayError(
+      'PG_ERR_FORBIDDEN',
+      `a form from ${origin ?? `a ${site} page`} may not change anything here`,
+    );
   const csrf = (request.body as Record<string, unknown> | undefined)?.csrf;
   if (typeof csrf !== 'string' || !sameSecret(csrf, session.csrf))
     throw gatewayError('PG_ERR_FORBIDDEN', 'the form has no valid CSRF token; reload the page');

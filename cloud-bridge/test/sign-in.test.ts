@@ -53,6 +53,11 @@ describe('people sign in to the bridge', () => {
       headers: { origin: 'https://evil.example' },
     });
     expect(crossSite.status).toBe(403);
+    const fromAnotherSite = await b.go('/my-apps/revoke', {
+      form: { csrf: csrfOf(myApps.text), id: consentId },
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    expect(fromAnotherSite.status).toBe(403);
     expect((await b.go('/my-apps')).text).toContain(consentId);
   });
 

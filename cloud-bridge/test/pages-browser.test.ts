@@ -1,0 +1,106 @@
+/**
+ * The bridge's pages in a real browser (Debian's Chromium through playwright-core): a person signs in
+ * with the development identity provider, allows an app on the consent prompt, the app's call works;
+ * they revoke it on My apps and the app is refused. Screenshots go to var/test-artifacts/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD } from '../dev-idp.ts';
+import { APP, type LinkHarness, startLinkHarness } from './link-harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../var/test-artifacts');
+const RETURN = 'https://trend-viewer.example/back';
+const SNAPSHOT = '/api/v1/gateways/site-a/sources/boiler/values/snapshot';
+
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI)
+  throw new Error(`${CHROMIUM} is required in CI (.ci/run installs chromium)`);
+if (!available)
+  console.warn(`NOTICE: ${CHROMIUM} missing: the browser tests of the bridge's pages are skipped`);
+
+let h: LinkHarness;
+let browser: Browser;
+
+describe.runIf(available)("the bridge's pages in a browser", () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    h = await startLinkHarness({ devIssuer: true });
+    const registered = await h.api('/api/v1/apps', {
+      token: await h.ownToken('admin'),
+      body: { clientId: APP, name: 'Trend Viewer', publisher: 'Example Analytics', redirectUris: [RETURN] },
+    });
+    if (registered.status !== 201) throw new Error(`app registration: ${registered.text}`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  it('sign in, allow the app, its call works; revoke it and the app is refused', async () => {
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1280, height: 800 },
+    });
+    // The app's own site is not on this machine: the browser is answered for it.
+    await context.route(`${RETURN}**`, (route) =>
+      route.fulfill({ contentType: 'text/html', body: '<h1>Back at Trend Viewer</h1>' }),
+    );
+    const page = await context.newPage();
+    await page.goto(
+      `${h.bridge.url}/consent?app=${APP}&gateway=site-a&sources=boiler&return=${encodeURIComponent(RETURN)}`,
+    );
+    await page.getByLabel('Account').fill('bob');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'sign-in.png') });
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await expect(page.getByRole('heading', { name: 'Allow Trend Viewer?' })).toBeDefined();
+    await page.waitForURL(/\/consent\?/);
+    expect(await page.textContent('main')).toContain('Example Analytics');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'consent-prompt.png') });
+    const token = await h.appToken('bob', { groups: ['operators'] });
+    const body = { tags: ['Boiler1.SteamPressure'] };
+    expect((await h.api(SNAPSHOT, { token, body })).status).toBe(403);
+
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${RETURN}?consent=granted`);
+    expect((await h.api(SNAPSHOT, { token, body })).status).toBe(200);
+
+    await page.goto(`${h.bridge.url}/my-apps`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'my-apps.png') });
+    await page.getByRole('button', { name: `Revoke ${APP} on site-a / boiler` }).click();
+    await page.waitForURL(`${h.bridge.url}/my-apps`);
+    expect(await page.textContent('main')).toContain('You have not let any app use plant data');
+    const refused = await h.api(SNAPSHOT, { token, body });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('PG_ERR_CONSENT_REQUIRED');
+    await context.close();
+  });
+
+  it('the forms work from the keyboard alone', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`${h.bridge.url}/my-apps`);
+    await page.keyboard.type('alice'); // the account field has focus
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(DEMO_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${h.bridge.url}/my-apps`);
+    expect(await page.textContent('header')).toContain('Signed in as user:alice');
+    await context.close();
+  });
+});
