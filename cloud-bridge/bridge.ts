@@ -19,6 +19,7 @@ import { CloudAccess } from './cloud-access.ts';
 import type { BridgeConfig, IssuerConfig } from './config.ts';
 import { registerConsentPage } from './consent-page.ts';
 import { type DevIdentityProvider, startDevIdentityProvider } from './dev-idp.ts';
+import { registerDeveloperPage } from './developer-page.ts';
 import { registerEnrollmentRoute } from './enrollment-route.ts';
 import { LinkDispatcher } from './link-dispatcher.ts';
 import { openApiDocument } from './openapi.ts';
@@ -144,6 +145,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     store,
   });
   registerConsentPage(app, { sessions, store });
+  registerDeveloperPage(app, { access, sessions, store });
   registerOperationRoutes(app, {
     verifier,
     access,

@@ -6,7 +6,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { gatewayError, isLinkId } from '../gateway/api/index.ts';
+import { appChange, saveApp } from './app-registry.ts';
 import type { CloudAccess } from './cloud-access.ts';
+import { body } from './request-body.ts';
 import { authenticate, note } from './request-context.ts';
 import type { BridgeStore } from './store.ts';
 import type { TokenVerifier } from './tokens.ts';
@@ -23,90 +25,13 @@ export interface PeopleRouteDeps {
   disconnect(gatewayId: string): void;
 }
 
-function body<T>(value: unknown, fields: Record<keyof T, 'string' | 'boolean' | 'string?' | 'boolean?'>): T {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw gatewayError('PG_ERR_BAD_REQUEST', 'the body must be a JSON object');
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!(key in fields)) throw gatewayError('PG_ERR_BAD_REQUEST', `unknown field "${key}"`);
-  }
-  for (const [key, type] of Object.entries(fields) as [string, string][]) {
-    const optional = type.endsWith('?');
-    const present = record[key] !== undefined;
-    if (!present && !optional) throw gatewayError('PG_ERR_BAD_REQUEST', `field "${key}" is required`);
-    if (present && typeof record[key] !== type.replace('?', ''))
-      throw gatewayError('PG_ERR_BAD_REQUEST', `field "${key}" must be a ${type.replace('?', '')}`);
-    if (
-      typeof record[key] === 'string' &&
-      ((record[key] as string).length === 0 || (record[key] as string).length > 256)
-    )
-      throw gatewayError('PG_ERR_BAD_REQUEST', `field "${key}" must be 1 to 256 characters`);
-  }
-  return record as T;
-}
-
-const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-/** A redirect address an app may register: https, or http on loopback (a developer's machine). */
-export function redirectUriProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length > 2048) return 'must be a URL of at most 2048 characters';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'is not a URL';
-  }
-  if (url.hash) return 'may not have a fragment';
-  if (url.username || url.password) return 'may not carry credentials';
-  if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname))
-    return undefined;
-  return 'must be https (or http on loopback)';
-}
-
-function appRegistration(value: unknown) {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw gatewayError('PG_ERR_BAD_REQUEST', 'the body must be a JSON object');
-  const { redirectUris, ...rest } = value as Record<string, unknown>;
-  const wanted = body<{ clientId: string; name: string; publisher: string; offlineAccess?: boolean }>(rest, {
-    clientId: 'string',
-    name: 'string',
-    publisher: 'string',
-    offlineAccess: 'boolean?',
-  });
-  if (!CLIENT_ID.test(wanted.clientId))
-    throw gatewayError('PG_ERR_BAD_REQUEST', 'clientId must be 1 to 128 of A-Z a-z 0-9 . _ : -');
-  if (!Array.isArray(redirectUris) || redirectUris.length < 1 || redirectUris.length > 20)
-    throw gatewayError('PG_ERR_BAD_REQUEST', 'redirectUris must list 1 to 20 addresses');
-  redirectUris.forEach((uri, i) => {
-    const problem = redirectUriProblem(uri);
-    if (problem) throw gatewayError('PG_ERR_BAD_REQUEST', `redirectUris[${i}] ${problem}`);
-  });
-  return { ...wanted, redirectUris: redirectUris as string[], offlineAccess: wanted.offlineAccess ?? false };
-}
-
 export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleRouteDeps): void {
   app.post('/api/v1/apps', async (request, reply) => {
     const identity = await authenticate(request, deps.verifier);
     deps.access.requireOwnClient(identity, 'registering apps');
     deps.access.requireDeveloper(identity, 'registering apps');
-    const wanted = appRegistration(request.body);
-    const existing = await deps.store.getApp(wanted.clientId);
-    if (existing && existing.organisation !== identity.organisation)
-      throw gatewayError('PG_ERR_CONFLICT', `client id "${wanted.clientId}" belongs to another organisation`);
-    const now = new Date().toISOString();
-    const record = {
-      ...wanted,
-      organisation: identity.organisation,
-      createdBy: existing?.createdBy ?? identity.subject,
-      createdAt: existing?.createdAt ?? now,
-      updatedBy: identity.subject,
-      updatedAt: now,
-    };
-    const before = await deps.store.putApp(record);
-    note(request, {
-      detail: `app ${record.clientId} ${before ? 'changed' : 'registered'}: before ${JSON.stringify(before ?? null)} after ${JSON.stringify(record)}`,
-    });
+    const { record, before } = await saveApp(deps.store, identity, request.body);
+    note(request, { detail: appChange(record, before) });
     return reply.code(before ? 200 : 201).send(record);
   });
 

@@ -118,3 +118,37 @@ describe('the consent prompt', () => {
     expect(answer.status).toBe(403);
   });
 });
+
+describe("the developer's page", () => {
+  it('lists the apps and registers one for a developer or org admin; others are refused', async () => {
+    const admin = browserFor(h);
+    const shown = await signInAs(h, admin, 'admin', '/developer');
+    expect(shown.url.pathname).toBe('/developer');
+    expect(shown.text).toContain('Example Analytics');
+    const saved = await admin.go('/developer/apps', {
+      form: {
+        csrf: csrfOf(shown.text),
+        clientId: 'energy-report',
+        name: 'Energy Report',
+        publisher: 'Plant IT',
+        redirectUris: 'https://energy.example/back\r\nhttp://127.0.0.1:5173/back',
+      },
+    });
+    expect(saved.url.search).toBe('?saved=energy-report');
+    expect(saved.text).toContain('http://127.0.0.1:5173/back');
+    const apps = await h.api('/api/v1/apps', { token: await h.ownToken('admin') });
+    expect(apps.body.apps.find((a: { clientId: string }) => a.clientId === 'energy-report')).toMatchObject({
+      redirectUris: ['https://energy.example/back', 'http://127.0.0.1:5173/back'],
+      offlineAccess: false,
+      createdBy: 'user:admin',
+    });
+    const bad = await admin.go('/developer/apps', {
+      form: { csrf: csrfOf(shown.text), clientId: 'x', name: 'X', publisher: 'X', redirectUris: 'ftp://x' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('redirectUris[0] must be https');
+
+    const person = browserFor(h);
+    expect((await signInAs(h, person, 'alice', '/developer')).status).toBe(403);
+  });
+});
