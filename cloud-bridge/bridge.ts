@@ -13,6 +13,7 @@ import {
   type Logger,
   toErrorBody,
 } from '../gateway/api/index.ts';
+import { registerAdminPage } from './admin-page.ts';
 import { bridgeLinkKeys, tlsMaterial } from './bridge-keys.ts';
 import { LinkBroker } from './broker.ts';
 import { CloudAccess } from './cloud-access.ts';
@@ -146,6 +147,14 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   });
   registerConsentPage(app, { sessions, store });
   registerDeveloperPage(app, { access, sessions, store });
+  registerAdminPage(app, {
+    config,
+    access,
+    sessions,
+    store,
+    isOnline: (gatewayId) => broker.isOnline(gatewayId),
+    disconnect,
+  });
   registerOperationRoutes(app, {
     verifier,
     access,

@@ -152,3 +152,46 @@ describe("the developer's page", () => {
     expect((await signInAs(h, person, 'alice', '/developer')).status).toBe(403);
   });
 });
+
+describe("the organisation admin's page", () => {
+  it('shows gateways with their link, makes an enrollment code once, allows and refuses apps, shows the audit', async () => {
+    const admin = browserFor(h);
+    const shown = await signInAs(h, admin, 'admin', '/admin');
+    expect(shown.status).toBe(200);
+    expect(shown.text).toMatch(/<td>site-a<\/td>[\s\S]*?<td>online<\/td>/);
+    expect(shown.text).toContain('Example Analytics');
+
+    const coded = await admin.go('/admin/enrollment-codes', {
+      form: { csrf: csrfOf(shown.text), id: 'site-b', name: 'Site B' },
+    });
+    expect(coded.text).toMatch(
+      /Enrollment code for <strong>site-b<\/strong>[\s\S]*<code>pgc_[\w-]{32}<\/code>/,
+    );
+    expect(coded.text).toMatch(/<td>site-b<\/td><td>Site B<\/td><td>not enrolled<\/td>\s*<td>offline<\/td>/);
+    // The request's audit entry is written as its answer leaves: the next view shows it.
+    expect((await admin.go('/admin')).text).toContain('enrollment code made');
+
+    const token = await h.appToken('alice');
+    const refuse = await admin.go('/admin/apps', {
+      form: { csrf: csrfOf(shown.text), clientId: APP, allowed: 'no' },
+    });
+    expect(refuse.text).toContain('not allowed');
+    expect((await h.api(SNAPSHOT, { token, body })).body.error.code).toBe('PG_ERR_APP_NOT_ALLOWED');
+    await admin.go('/admin/apps', { form: { csrf: csrfOf(shown.text), clientId: APP, allowed: 'yes' } });
+    expect((await h.api(SNAPSHOT, { token, body })).body.error?.code).not.toBe('PG_ERR_APP_NOT_ALLOWED');
+
+    const deleted = await admin.go('/admin/gateways/delete', {
+      form: { csrf: csrfOf(shown.text), id: 'site-b' },
+    });
+    expect(deleted.text).not.toContain('<td>site-b</td><td>Site B</td>');
+  });
+
+  it('is for org admins only, and changes need the CSRF token', async () => {
+    const person = browserFor(h);
+    expect((await signInAs(h, person, 'bob', '/admin')).status).toBe(403);
+    const admin = browserFor(h);
+    await signInAs(h, admin, 'admin', '/admin');
+    const forged = await admin.go('/admin/apps', { form: { clientId: APP, allowed: 'no' } });
+    expect(forged.status).toBe(403);
+  });
+});

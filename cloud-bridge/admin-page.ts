@@ -1,0 +1,141 @@
+/**
+ * The organisation admin's page: the organisation's gateways with their link state (delete one, which
+ * closes its link at once), a one-time enrollment code for a new or re-enrolling gateway (shown once),
+ * the registered apps with the organisation's decision on each (allow or refuse), and the latest entries
+ * of the organisation's audit. Org admins of that organisation only; every change is audited.
+ */
+import type { FastifyInstance } from 'fastify';
+import { gatewayError } from '../gateway/api/index.ts';
+import type { CloudAccess } from './cloud-access.ts';
+import type { BridgeConfig } from './config.ts';
+import { checkedPost, escapeHtml, page, sessionOf } from './people-pages.ts';
+import { issueEnrollmentCode } from './people-routes.ts';
+import { note } from './request-context.ts';
+import type { Session, Sessions } from './sign-in.ts';
+import type { BridgeStore } from './store.ts';
+
+export interface AdminPageDeps {
+  config: BridgeConfig;
+  access: CloudAccess;
+  sessions: Sessions;
+  store: BridgeStore;
+  isOnline(gatewayId: string): boolean;
+  disconnect(gatewayId: string): void;
+}
+
+const AUDIT_HOURS = 24;
+const AUDIT_ROWS = 200;
+
+function adminOf(deps: AdminPageDeps, session: Session | undefined, action: string): Session {
+  if (!session) throw gatewayError('PG_ERR_UNAUTHENTICATED', 'sign in first');
+  deps.access.requireOrgAdmin(session.identity, session.identity.organisation, action);
+  return session;
+}
+
+async function adminBody(deps: AdminPageDeps, session: Session, notice = ''): Promise<string> {
+  const organisation = session.identity.organisation;
+  const { store } = deps;
+  const csrf = `<input type="hidden" name="csrf" value="${session.csrf}">`;
+  const gateways = (await store.listGateways(organisation))
+    .map(
+      (
+        g,
+      ) => `<tr><td>${escapeHtml(g.id)}</td><td>${escapeHtml(g.name)}</td><td>${g.enrolledAt ? `enrolled ${escapeHtml(g.enrolledAt)}` : 'not enrolled'}</td>
+<td>${deps.isOnline(g.id) ? 'online' : 'offline'}</td>
+<td><form method="post" action="/admin/gateways/delete">${csrf}<input type="hidden" name="id" value="${escapeHtml(g.id)}"><button type="submit" aria-label="Delete gateway ${escapeHtml(g.id)}">Delete</button></form></td></tr>`,
+    )
+    .join('\n');
+  const policy = deps.config.organisations[organisation]?.appPolicy ?? 'allowListed';
+  const apps = await Promise.all(
+    (await store.listApps(organisation)).map(async (a) => {
+      const decided = await store.appAllowed(organisation, a.clientId);
+      const allowed = policy === 'open' ? decided !== false : decided === true;
+      return `<tr><td>${escapeHtml(a.clientId)}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.publisher)}</td><td>${a.offlineAccess ? 'yes' : 'no'}</td>
+<td>${allowed ? 'allowed' : 'not allowed'}</td><td><form method="post" action="/admin/apps">${csrf}<input type="hidden" name="clientId" value="${escapeHtml(a.clientId)}">
+<input type="hidden" name="allowed" value="${allowed ? 'no' : 'yes'}"><button type="submit" aria-label="${allowed ? 'Refuse' : 'Allow'} ${escapeHtml(a.clientId)}">${allowed ? 'Refuse' : 'Allow'}</button></form></td></tr>`;
+    }),
+  );
+  const since = new Date(Date.now() - AUDIT_HOURS * 3_600_000).toISOString();
+  const audit = (await store.listAudit(organisation, since, AUDIT_ROWS))
+    .map(
+      (e) =>
+        `<tr><td>${escapeHtml(e.time)}</td><td>${escapeHtml(e.subject ?? '')}</td><td>${escapeHtml(e.app ?? '')}</td><td>${escapeHtml(e.action)}</td>
+<td>${escapeHtml([e.gatewayId, e.sourceId].filter(Boolean).join(' / '))}</td><td>${escapeHtml(e.outcome)}</td><td>${escapeHtml(e.detail ?? '')}</td></tr>`,
+    )
+    .join('\n');
+  return `${notice}
+<h2>Gateways</h2>
+<table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Enrollment</th><th scope="col">Link</th><th scope="col"></th></tr></thead><tbody>${gateways}</tbody></table>
+<h2>Enroll a gateway</h2>
+<form method="post" action="/admin/enrollment-codes">${csrf}
+<p><label for="gateway-id">Gateway id (lower case, digits, - and _)</label><br><input id="gateway-id" name="id" required maxlength="63"></p>
+<p><label for="gateway-name">Name</label><br><input id="gateway-name" name="name" maxlength="256"></p>
+<button type="submit">Make a one-time code</button></form>
+<h2>Apps (policy: ${escapeHtml(policy)})</h2>
+<table><thead><tr><th scope="col">Client id</th><th scope="col">Name</th><th scope="col">Publisher</th><th scope="col">Offline access</th><th scope="col">Decision</th><th scope="col"></th></tr></thead><tbody>${apps.join('\n')}</tbody></table>
+<h2>Audit, last ${AUDIT_HOURS} h</h2>
+<table><thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">App</th><th scope="col">Action</th><th scope="col">Gateway / source</th><th scope="col">Outcome</th><th scope="col">Detail</th></tr></thead><tbody>${audit}</tbody></table>`;
+}
+
+export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): void {
+  const { sessions, store } = deps;
+  const title = (s: Session) => `Organisation ${s.identity.organisation}`;
+
+  app.get('/admin', async (request, reply) => {
+    const found = sessionOf(request, sessions);
+    if (!found) return reply.redirect(`/signin?return=${encodeURIComponent('/admin')}`, 303);
+    const session = adminOf(deps, found, 'the admin page');
+    note(request, { organisation: session.identity.organisation, subject: session.identity.subject });
+    return page(reply, title(session), await adminBody(deps, session), session);
+  });
+
+  app.post('/admin/enrollment-codes', async (request, reply) => {
+    const session = adminOf(deps, checkedPost(request, sessions), 'enrolling gateways');
+    const form = request.body as Record<string, string | undefined>;
+    const name = form.name?.trim() || undefined;
+    const issued = await issueEnrollmentCode(store, session.identity, form.id ?? '', name);
+    note(request, {
+      organisation: session.identity.organisation,
+      subject: session.identity.subject,
+      gatewayId: issued.gatewayId,
+      detail: 'enrollment code made',
+    });
+    // Shown once, on this answer only (it is not kept: the bridge stores its hash).
+    const notice = `<p role="status">Enrollment code for <strong>${escapeHtml(issued.gatewayId)}</strong>, good once until ${escapeHtml(issued.expiresAt)}:
+<code>${escapeHtml(issued.code)}</code>. On site: <code>plantgate enroll --config gateway.yaml --code ${escapeHtml(issued.code)}</code></p>`;
+    return page(reply, title(session), await adminBody(deps, session, notice), session);
+  });
+
+  app.post('/admin/apps', async (request, reply) => {
+    const session = adminOf(deps, checkedPost(request, sessions), 'choosing apps');
+    const form = request.body as Record<string, string | undefined>;
+    const organisation = session.identity.organisation;
+    const registered = await store.getApp(form.clientId ?? '');
+    if (!registered || registered.organisation !== organisation)
+      throw gatewayError('PG_ERR_NOT_FOUND', `no app "${form.clientId}" is registered in ${organisation}`);
+    const allowed = form.allowed === 'yes';
+    await store.setAppAllowed(organisation, registered.clientId, allowed);
+    note(request, {
+      organisation,
+      subject: session.identity.subject,
+      app: registered.clientId,
+      detail: `app ${registered.clientId} allowed=${allowed}`,
+    });
+    return reply.redirect('/admin', 303);
+  });
+
+  app.post('/admin/gateways/delete', async (request, reply) => {
+    const session = adminOf(deps, checkedPost(request, sessions), 'deleting gateways');
+    const id = (request.body as Record<string, string | undefined>).id ?? '';
+    await deps.access.gatewayOf(session.identity, id);
+    await store.deleteGateway(id);
+    deps.disconnect(id);
+    note(request, {
+      organisation: session.identity.organisation,
+      subject: session.identity.subject,
+      gatewayId: id,
+      detail: `gateway ${id} deleted`,
+    });
+    return reply.redirect('/admin', 303);
+  });
+}
