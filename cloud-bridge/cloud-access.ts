@@ -21,8 +21,10 @@ export class CloudAccess {
     return new Set([identity.subject, ...identity.groups.map((g) => `group:${g}`)]);
   }
 
+  /** From the config, or the orgAdmin role in a token of that organisation's issuer; deny by default. */
   isOrgAdmin(identity: TokenIdentity, organisation: string): boolean {
     if (identity.organisation !== organisation) return false;
+    if (identity.roles?.includes('orgAdmin')) return true;
     const admins = this.config.organisations[organisation]?.admins ?? [];
     const mine = this.principalsOf(identity);
     return admins.some((admin) => mine.has(admin));
@@ -32,7 +34,12 @@ export class CloudAccess {
   requireDeveloper(identity: TokenIdentity, action: string): void {
     const org = this.config.organisations[identity.organisation];
     const mine = this.principalsOf(identity);
-    if (org?.developers.some((d) => mine.has(d)) || this.isOrgAdmin(identity, identity.organisation)) return;
+    if (
+      identity.roles?.includes('developer') ||
+      org?.developers.some((d) => mine.has(d)) ||
+      this.isOrgAdmin(identity, identity.organisation)
+    )
+      return;
     throw gatewayError(
       'PG_ERR_FORBIDDEN',
       `${action} needs the developer role in organisation "${identity.organisation}"`,

@@ -8,7 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { gatewayError } from '../gateway/api/index.ts';
 import type { IssuerConfig } from './config.ts';
-import type { TokenIdentity } from './tokens.ts';
+import { orgRolesOf, type TokenIdentity } from './tokens.ts';
 
 /** A sign-in must come back from the provider within this time. */
 const PENDING_MS = 10 * 60_000;
@@ -174,6 +174,7 @@ export class SignIn {
         app: this.clientId,
         organisation: pending.issuer.organisation,
         authTime: typeof claims.auth_time === 'number' ? claims.auth_time : Math.floor(Date.now() / 1000),
+        ...(orgRolesOf(claims.roles) ? { roles: orgRolesOf(claims.roles) } : {}),
       },
       returnTo: pending.returnTo,
     };

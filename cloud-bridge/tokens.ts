@@ -32,6 +32,20 @@ export interface TokenIdentity {
   organisation: string;
   /** Seconds since the epoch of the interactive sign-in, when the token says. */
   authTime?: number;
+  /**
+   * The token's `roles` claim (Entra app roles) that mean something here: `developer` and `orgAdmin`,
+   * in the issuer's organisation only.
+   */
+  roles?: OrgRole[];
+}
+
+export type OrgRole = 'developer' | 'orgAdmin';
+
+/** The organisation roles a `roles` claim grants; anything else in it is ignored. */
+export function orgRolesOf(claim: unknown): OrgRole[] | undefined {
+  if (!Array.isArray(claim)) return undefined;
+  const roles = (['developer', 'orgAdmin'] as const).filter((role) => claim.includes(role));
+  return roles.length ? roles : undefined;
 }
 
 export interface KeySetTiming {
@@ -153,6 +167,7 @@ export class TokenVerifier {
       app,
       organisation: issuer.config.organisation,
       ...(typeof payload.auth_time === 'number' ? { authTime: payload.auth_time } : {}),
+      ...(orgRolesOf(payload.roles) ? { roles: orgRolesOf(payload.roles) } : {}),
     };
   }
 }

@@ -195,3 +195,22 @@ describe("the organisation admin's page", () => {
     expect(forged.status).toBe(403);
   });
 });
+
+describe('organisation roles', () => {
+  it("come from the config or the token's roles claim, in the token's organisation only; deny by default", async () => {
+    const app = { clientId: 'carol-app', name: 'C', publisher: 'C', redirectUris: [RETURN] };
+    const plain = await h.ownToken('carol');
+    expect((await h.api('/api/v1/apps', { token: plain, body: app })).status).toBe(403);
+    const developer = await h.ownToken('carol', { roles: ['developer'] });
+    expect((await h.api('/api/v1/apps', { token: developer, body: app })).status).toBe(201);
+    expect((await h.api('/api/v1/organisations/testorg/audit', { token: developer })).status).toBe(403);
+    const orgAdmin = await h.ownToken('carol', { roles: ['orgAdmin'] });
+    expect((await h.api('/api/v1/organisations/testorg/audit', { token: orgAdmin })).status).toBe(200);
+    // Another organisation's audit is not an org admin's to read, nor does a role claim reach it.
+    expect((await h.api('/api/v1/organisations/otherorg/audit', { token: orgAdmin })).status).toBe(403);
+    const admin = await h.ownToken('admin');
+    expect((await h.api('/api/v1/organisations/otherorg/audit', { token: admin })).status).toBe(403);
+    const global = await h.ownToken('carol', { roles: ['globalAdmin'] });
+    expect((await h.api('/api/v1/organisations/testorg/audit', { token: global })).status).toBe(403);
+  });
+});
