@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { gatewayError } from '../gateway/api/index.ts';
+import { type AppAccessFilter, appAccess } from './app-access.ts';
 import type { CloudAccess } from './cloud-access.ts';
 import type { BridgeConfig } from './config.ts';
 import { checkedPost, escapeHtml, page, sessionOf } from './people-pages.ts';
@@ -32,7 +33,12 @@ function adminOf(deps: AdminPageDeps, session: Session | undefined, action: stri
   return session;
 }
 
-async function adminBody(deps: AdminPageDeps, session: Session, notice = ''): Promise<string> {
+async function adminBody(
+  deps: AdminPageDeps,
+  session: Session,
+  notice = '',
+  filter: AppAccessFilter = {},
+): Promise<string> {
   const organisation = session.identity.organisation;
   const { store } = deps;
   const csrf = `<input type="hidden" name="csrf" value="${session.csrf}">`;
@@ -63,7 +69,25 @@ async function adminBody(deps: AdminPageDeps, session: Session, notice = ''): Pr
 <td>${escapeHtml([e.gatewayId, e.sourceId].filter(Boolean).join(' / '))}</td><td>${escapeHtml(e.outcome)}</td><td>${escapeHtml(e.detail ?? '')}</td></tr>`,
     )
     .join('\n');
+  const access = (
+    await appAccess(store, organisation, deps.config.auth.clientId, { ...filter, limit: AUDIT_ROWS })
+  )
+    .map(
+      (e) =>
+        `<tr><td>${escapeHtml(e.time)}</td><td>${escapeHtml(e.subject ?? '')}</td><td>${escapeHtml(e.app ?? '')}</td><td>${escapeHtml(e.gatewayId ?? '')}</td>
+<td>${escapeHtml(e.sourceId ?? '')}</td><td>${escapeHtml(e.action)}</td><td>${escapeHtml(e.outcome)}</td></tr>`,
+    )
+    .join('\n');
+  const value = (v: string | undefined) => escapeHtml(v ?? '');
   return `${notice}
+<h2>App access</h2>
+<form method="get" action="/admin">
+<label for="f-user">User</label> <input id="f-user" name="user" value="${value(filter.subject)}">
+<label for="f-app">App</label> <input id="f-app" name="app" value="${value(filter.app)}">
+<label for="f-gateway">Gateway</label> <input id="f-gateway" name="gateway" value="${value(filter.gatewayId)}">
+<label for="f-outcome">Outcome (ok, refused or a code)</label> <input id="f-outcome" name="outcome" value="${value(filter.outcome)}">
+<button type="submit">Filter</button></form>
+<table><thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">App</th><th scope="col">Gateway</th><th scope="col">Source</th><th scope="col">Operation</th><th scope="col">Outcome</th></tr></thead><tbody>${access}</tbody></table>
 <h2>Gateways</h2>
 <table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Enrollment</th><th scope="col">Link</th><th scope="col"></th></tr></thead><tbody>${gateways}</tbody></table>
 <h2>Enroll a gateway</h2>
@@ -81,12 +105,19 @@ export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): vo
   const { sessions, store } = deps;
   const title = (s: Session) => `Organisation ${s.identity.organisation}`;
 
-  app.get('/admin', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/admin', async (request, reply) => {
     const found = sessionOf(request, sessions);
     if (!found) return reply.redirect(`/signin?return=${encodeURIComponent('/admin')}`, 303);
     const session = adminOf(deps, found, 'the admin page');
     note(request, { organisation: session.identity.organisation, subject: session.identity.subject });
-    return page(reply, title(session), await adminBody(deps, session), session);
+    const q = request.query;
+    const filter: AppAccessFilter = {
+      ...(q.user ? { subject: q.user } : {}),
+      ...(q.app ? { app: q.app } : {}),
+      ...(q.gateway ? { gatewayId: q.gateway } : {}),
+      ...(q.outcome ? { outcome: q.outcome } : {}),
+    };
+    return page(reply, title(session), await adminBody(deps, session, '', filter), session);
   });
 
   app.post('/admin/enrollment-codes', async (request, reply) => {

@@ -134,7 +134,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
   app.get('/api/v1/openapi.json', async () => document);
   const disconnect = (gatewayId: string) => broker.disconnect(gatewayId);
   registerEnrollmentRoute(app, { store, keys, disconnect });
-  registerPeopleRoutes(app, { verifier, access, store, disconnect });
+  registerPeopleRoutes(app, { verifier, access, store, disconnect, ownClientId: config.auth.clientId });
   const sessions = new Sessions(config.auth.session.idleMinutes, config.auth.session.lifetimeHours);
   const signIn = new SignIn(config.auth.clientId, new Set(devIdp ? [devIdp.issuer] : []));
   registerPeoplePages(app, {

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { gatewayError, isLinkId } from '../gateway/api/index.ts';
+import { appAccess } from './app-access.ts';
 import { appChange, saveApp } from './app-registry.ts';
 import type { CloudAccess } from './cloud-access.ts';
 import { body } from './request-body.ts';
@@ -23,6 +24,8 @@ export interface PeopleRouteDeps {
   store: BridgeStore;
   /** Closes a gateway's link at once. */
   disconnect(gatewayId: string): void;
+  /** The bridge's own client id: its calls are people's, not an app's. */
+  ownClientId: string;
 }
 
 /** A one-time enrollment code for a gateway of the caller's organisation (made on first use of the id). */
@@ -141,6 +144,33 @@ export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleRouteDeps
       return { organisation: request.params.org, app: request.params.clientId, allowed: wanted.allowed };
     },
   );
+
+  app.get<{
+    Params: { org: string };
+    Querystring: {
+      since?: string;
+      limit?: string;
+      user?: string;
+      app?: string;
+      gateway?: string;
+      outcome?: string;
+    };
+  }>('/api/v1/organisations/:org/app-access', async (request) => {
+    const identity = await authenticate(request, deps.verifier);
+    deps.access.requireOwnClient(identity, 'reading the app-access log');
+    deps.access.requireOrgAdmin(identity, request.params.org, 'reading the app-access log');
+    const q = request.query;
+    return {
+      entries: await appAccess(deps.store, request.params.org, deps.ownClientId, {
+        ...(q.since ? { since: q.since } : {}),
+        ...(q.user ? { subject: q.user } : {}),
+        ...(q.app ? { app: q.app } : {}),
+        ...(q.gateway ? { gatewayId: q.gateway } : {}),
+        ...(q.outcome ? { outcome: q.outcome } : {}),
+        ...(q.limit ? { limit: Number(q.limit) || 500 } : {}),
+      }),
+    };
+  });
 
   app.get<{ Params: { org: string }; Querystring: { since?: string; limit?: string } }>(
     '/api/v1/organisations/:org/audit',

@@ -214,3 +214,38 @@ describe('organisation roles', () => {
     expect((await h.api('/api/v1/organisations/testorg/audit', { token: global })).status).toBe(403);
   });
 });
+
+describe('the app-access log', () => {
+  it('lists what apps did for people, filtered by person, app and outcome, for org admins', async () => {
+    const token = await h.appToken('bob', { groups: ['operators'] });
+    await h.api(SNAPSHOT, { token, body });
+    const admin = await h.ownToken('admin');
+    const all = await h.api('/api/v1/organisations/testorg/app-access?user=bob&app=trend-viewer', {
+      token: admin,
+    });
+    expect(all.status).toBe(200);
+    expect(all.body.entries.length).toBeGreaterThan(0);
+    for (const e of all.body.entries)
+      expect(e).toMatchObject({ subject: 'user:bob', app: APP, gatewayId: 'site-a' });
+    expect(all.body.entries[0]).toMatchObject({ action: 'values.snapshot', sourceId: 'boiler' });
+    const outcomes = new Set(all.body.entries.map((e: { outcome: string }) => e.outcome));
+    expect(outcomes).toContain('ok');
+    expect(outcomes).toContain('PG_ERR_CONSENT_REQUIRED');
+    const refused = await h.api('/api/v1/organisations/testorg/app-access?user=bob&outcome=refused', {
+      token: admin,
+    });
+    expect(refused.body.entries.every((e: { outcome: string }) => e.outcome !== 'ok')).toBe(true);
+    // The bridge's own client (people on its pages) is not an app.
+    expect(all.body.entries.some((e: { app: string }) => e.app === 'plantgate-bridge')).toBe(false);
+    const byPerson = await h.api('/api/v1/organisations/testorg/app-access', {
+      token: await h.ownToken('bob'),
+    });
+    expect(byPerson.status).toBe(403);
+
+    const b = browserFor(h);
+    const shown = await signInAs(h, b, 'admin', '/admin?user=bob&outcome=ok');
+    expect(shown.text).toMatch(
+      /<td>user:bob<\/td><td>trend-viewer<\/td><td>site-a<\/td>\s*<td>boiler<\/td><td>values.snapshot<\/td><td>ok<\/td>/,
+    );
+  });
+});
