@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { gatewayError } from '../gateway/api/index.ts';
 import { type AppAccessFilter, appAccess } from './app-access.ts';
+import { appDecisionOf, decisionText } from './app-registry.ts';
 import type { CloudAccess } from './cloud-access.ts';
 import type { BridgeConfig } from './config.ts';
 import { checkedPost, escapeHtml, page, sessionOf } from './people-pages.ts';
@@ -54,11 +55,16 @@ async function adminBody(
   const policy = deps.config.organisations[organisation]?.appPolicy ?? 'allowListed';
   const apps = await Promise.all(
     (await store.listApps(organisation)).map(async (a) => {
-      const decided = await store.appAllowed(organisation, a.clientId);
-      const allowed = policy === 'open' ? decided !== false : decided === true;
-      return `<tr><td>${escapeHtml(a.clientId)}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.publisher)}</td><td>${a.offlineAccess ? 'yes' : 'no'}</td>
-<td>${allowed ? 'allowed' : 'not allowed'}</td><td><form method="post" action="/admin/apps">${csrf}<input type="hidden" name="clientId" value="${escapeHtml(a.clientId)}">
-<input type="hidden" name="allowed" value="${allowed ? 'no' : 'yes'}"><button type="submit" aria-label="${allowed ? 'Refuse' : 'Allow'} ${escapeHtml(a.clientId)}">${allowed ? 'Refuse' : 'Allow'}</button></form></td></tr>`;
+      const decision = await store.appDecision(organisation, a.clientId);
+      const effective =
+        policy === 'open' && !decision ? 'allowed for everyone (open policy)' : decisionText(decision);
+      const id = escapeHtml(a.clientId);
+      return `<tr><td>${id}</td><td>${escapeHtml(a.name)}</td><td>${escapeHtml(a.publisher)}</td><td>${a.offlineAccess ? 'yes' : 'no'}</td>
+<td>${escapeHtml(effective)}</td><td><form method="post" action="/admin/apps">${csrf}<input type="hidden" name="clientId" value="${id}">
+<label for="principals-${id}">Only for (users and groups, one per line; empty: everyone)</label><br>
+<textarea id="principals-${id}" name="principals" rows="2" cols="40">${escapeHtml(decision?.principals?.join('\n') ?? '')}</textarea><br>
+<button type="submit" name="allowed" value="yes" aria-label="Allow ${id}">Allow</button>
+<button type="submit" name="allowed" value="no" aria-label="Refuse ${id}">Refuse</button></form></td></tr>`;
     }),
   );
   const since = new Date(Date.now() - AUDIT_HOURS * 3_600_000).toISOString();
@@ -145,12 +151,18 @@ export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): vo
     if (!registered || registered.organisation !== organisation)
       throw gatewayError('PG_ERR_NOT_FOUND', `no app "${form.clientId}" is registered in ${organisation}`);
     const allowed = form.allowed === 'yes';
-    await store.setAppAllowed(organisation, registered.clientId, allowed);
+    const principals = (form.principals ?? '')
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter(Boolean);
+    const decision = appDecisionOf({ allowed, ...(allowed && principals.length ? { principals } : {}) });
+    const before = await store.appDecision(organisation, registered.clientId);
+    await store.setAppDecision(organisation, registered.clientId, decision);
     note(request, {
       organisation,
       subject: session.identity.subject,
       app: registered.clientId,
-      detail: `app ${registered.clientId} allowed=${allowed}`,
+      detail: `app ${registered.clientId}: before ${decisionText(before)}, after ${decisionText(decision)}`,
     });
     return reply.redirect('/admin', 303);
   });

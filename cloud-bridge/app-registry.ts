@@ -5,7 +5,7 @@
  */
 import { gatewayError } from '../gateway/api/index.ts';
 import { body } from './request-body.ts';
-import type { AppRecord, BridgeStore } from './store.ts';
+import type { AppDecision, AppRecord, BridgeStore } from './store.ts';
 import type { TokenIdentity } from './tokens.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -73,3 +73,33 @@ export async function saveApp(
 /** The audit's words for a registration: before and after. */
 export const appChange = (record: AppRecord, before: AppRecord | undefined) =>
   `app ${record.clientId} ${before ? 'changed' : 'registered'}: before ${JSON.stringify(before ?? null)} after ${JSON.stringify(record)}`;
+
+const PRINCIPAL = /^(user|group):[^*?\s]{1,256}$/;
+const MAX_PRINCIPALS = 1000;
+
+/** An organisation's decision as a caller states it: `{ allowed, principals? }`. */
+export function appDecisionOf(value: unknown): AppDecision {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw gatewayError('PG_ERR_BAD_REQUEST', 'the body must be a JSON object');
+  const { principals, ...rest } = value as Record<string, unknown>;
+  const { allowed } = body<{ allowed: boolean }>(rest, { allowed: 'boolean' });
+  if (principals === undefined) return { allowed };
+  if (!allowed) throw gatewayError('PG_ERR_BAD_REQUEST', 'principals go only with allowed: true');
+  if (!Array.isArray(principals) || principals.length < 1 || principals.length > MAX_PRINCIPALS)
+    throw gatewayError('PG_ERR_BAD_REQUEST', `principals must list 1 to ${MAX_PRINCIPALS} users or groups`);
+  principals.forEach((p, i) => {
+    if (typeof p !== 'string' || !PRINCIPAL.test(p))
+      throw gatewayError('PG_ERR_BAD_REQUEST', `principals[${i}] must be user:<id> or group:<id>`);
+  });
+  return { allowed, principals: [...new Set(principals as string[])] };
+}
+
+/** The audit's and the pages' words for a decision. */
+export const decisionText = (d: AppDecision | undefined) =>
+  !d
+    ? 'no decision'
+    : !d.allowed
+      ? 'refused'
+      : d.principals
+        ? `allowed for ${d.principals.join(', ')}`
+        : 'allowed for everyone';

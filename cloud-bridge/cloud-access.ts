@@ -63,14 +63,21 @@ export class CloudAccess {
       );
   }
 
+  /** The app is allowed for the organisation, and — where the decision names people — for this person. */
   async requireAppAllowed(identity: TokenIdentity, app = identity.app): Promise<void> {
     const org = this.config.organisations[identity.organisation];
-    const decided = await this.store.appAllowed(identity.organisation, app);
-    const allowed = org?.appPolicy === 'open' ? decided !== false : decided === true;
+    const decision = await this.store.appDecision(identity.organisation, app);
+    const allowed = org?.appPolicy === 'open' ? decision?.allowed !== false : decision?.allowed === true;
     if (!allowed)
       throw gatewayError(
         'PG_ERR_APP_NOT_ALLOWED',
         `organisation "${identity.organisation}" does not allow app "${app}"`,
+      );
+    const mine = this.principalsOf(identity);
+    if (decision?.principals && !decision.principals.some((p) => mine.has(p)))
+      throw gatewayError(
+        'PG_ERR_APP_NOT_ALLOWED',
+        `organisation "${identity.organisation}" allows app "${app}" only for some of its people, not ${identity.subject}`,
       );
   }
 

@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { gatewayError, isLinkId } from '../gateway/api/index.ts';
 import { appAccess } from './app-access.ts';
-import { appChange, saveApp } from './app-registry.ts';
+import { appChange, appDecisionOf, decisionText, saveApp } from './app-registry.ts';
 import type { CloudAccess } from './cloud-access.ts';
 import { body } from './request-body.ts';
 import { authenticate, note } from './request-context.ts';
@@ -138,10 +138,15 @@ export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleRouteDeps
       const identity = await authenticate(request, deps.verifier);
       deps.access.requireOwnClient(identity, 'choosing apps');
       deps.access.requireOrgAdmin(identity, request.params.org, 'choosing apps');
-      const wanted = body<{ allowed: boolean }>(request.body, { allowed: 'boolean' });
-      note(request, { detail: `app ${request.params.clientId} allowed=${wanted.allowed}` });
-      await deps.store.setAppAllowed(request.params.org, request.params.clientId, wanted.allowed);
-      return { organisation: request.params.org, app: request.params.clientId, allowed: wanted.allowed };
+      const decision = appDecisionOf(request.body);
+      const { org, clientId } = request.params;
+      const before = await deps.store.appDecision(org, clientId);
+      await deps.store.setAppDecision(org, clientId, decision);
+      note(request, {
+        app: clientId,
+        detail: `app ${clientId}: before ${decisionText(before)}, after ${decisionText(decision)}`,
+      });
+      return { organisation: org, app: clientId, ...decision };
     },
   );
 

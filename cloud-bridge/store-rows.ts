@@ -36,6 +36,13 @@ export interface BridgeAuditEntry {
   detail?: string;
 }
 
+/** An organisation's decision on an app: refused, or allowed for everyone or only for some principals. */
+export interface AppDecision {
+  allowed: boolean;
+  /** Only these users and groups (`user:…`, `group:…`) may use the app; absent: everyone. */
+  principals?: string[];
+}
+
 /** An app registered by a developer of its organisation. */
 export interface AppRecord {
   clientId: string;

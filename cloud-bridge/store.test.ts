@@ -43,11 +43,13 @@ describe('the bridge store answers repeated reads from memory', () => {
     await s.revokeConsent('c1', 'user:alice');
     expect(await s.findConsent('user:alice', 'viewer', 'site-a', 'boiler')).toBeUndefined();
 
-    expect(await s.appAllowed('org', 'viewer')).toBeUndefined();
-    await s.setAppAllowed('org', 'viewer', true);
-    expect(await s.appAllowed('org', 'viewer')).toBe(true);
-    await s.setAppAllowed('org', 'viewer', false);
-    expect(await s.appAllowed('org', 'viewer')).toBe(false);
+    expect(await s.appDecision('org', 'viewer')).toBeUndefined();
+    await s.setAppDecision('org', 'viewer', { allowed: true });
+    expect(await s.appDecision('org', 'viewer')).toEqual({ allowed: true });
+    await s.setAppDecision('org', 'viewer', { allowed: true, principals: ['group:operators'] });
+    expect(await s.appDecision('org', 'viewer')).toEqual({ allowed: true, principals: ['group:operators'] });
+    await s.setAppDecision('org', 'viewer', { allowed: false });
+    expect(await s.appDecision('org', 'viewer')).toEqual({ allowed: false });
   });
 
   it('hands out records no caller can change under the others', async () => {

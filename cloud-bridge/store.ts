@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
+  type AppDecision,
   type AppRecord,
   appOf,
   auditOf,
@@ -18,7 +19,7 @@ import {
   type Row,
 } from './store-rows.ts';
 
-export type { AppRecord, BridgeAuditEntry, ConsentRecord, GatewayRecord } from './store-rows.ts';
+export type { AppDecision, AppRecord, BridgeAuditEntry, ConsentRecord, GatewayRecord } from './store-rows.ts';
 
 export interface BridgeStore {
   createGateway(gateway: Pick<GatewayRecord, 'id' | 'organisation' | 'name'>): Promise<boolean>;
@@ -41,9 +42,9 @@ export interface BridgeStore {
   listConsents(subject: string): Promise<ConsentRecord[]>;
   revokeConsent(id: string, subject: string): Promise<boolean>;
 
-  /** An organisation's decision on an app: true, false, or undefined when it made none. */
-  appAllowed(organisation: string, app: string): Promise<boolean | undefined>;
-  setAppAllowed(organisation: string, app: string, allowed: boolean): Promise<void>;
+  /** An organisation's decision on an app, or undefined when it made none. */
+  appDecision(organisation: string, app: string): Promise<AppDecision | undefined>;
+  setAppDecision(organisation: string, app: string, decision: AppDecision): Promise<void>;
   /** Seeds decisions that do not exist yet (from the config's allowedApps). */
   seedAllowedApps(organisation: string, apps: readonly string[]): Promise<void>;
 
@@ -72,7 +73,8 @@ const SCHEMA = `
     offline_access INTEGER NOT NULL, created_at TEXT NOT NULL);
   CREATE UNIQUE INDEX IF NOT EXISTS consent_grant ON consents (subject, app, gateway_id, source_id);
   CREATE TABLE IF NOT EXISTS org_apps (
-    organisation TEXT NOT NULL, app TEXT NOT NULL, allowed INTEGER NOT NULL, PRIMARY KEY (organisation, app));
+    organisation TEXT NOT NULL, app TEXT NOT NULL, allowed INTEGER NOT NULL, principals TEXT,
+    PRIMARY KEY (organisation, app));
   CREATE TABLE IF NOT EXISTS apps (
     client_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, name TEXT NOT NULL, publisher TEXT NOT NULL,
     redirect_uris TEXT NOT NULL, offline_access INTEGER NOT NULL, created_by TEXT NOT NULL,
@@ -106,6 +108,10 @@ export class SqliteBridgeStore implements BridgeStore {
     this.db = new DatabaseSync(path.join(dataDir, 'bridge.db'));
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
     this.db.exec(SCHEMA);
+    // A store made before apps could be allowed for some people only gains the column.
+    const columns = this.db.prepare('PRAGMA table_info(org_apps)').all() as Row[];
+    if (!columns.some((c) => c.name === 'principals'))
+      this.db.exec('ALTER TABLE org_apps ADD COLUMN principals TEXT');
   }
 
   private cached<T>(key: string, read: () => T): T {
@@ -218,21 +224,30 @@ export class SqliteBridgeStore implements BridgeStore {
     return this.statement('DELETE FROM consents WHERE id = ? AND subject = ?').run(id, subject).changes === 1;
   }
 
-  async appAllowed(organisation: string, app: string): Promise<boolean | undefined> {
+  async appDecision(organisation: string, app: string): Promise<AppDecision | undefined> {
     return this.cached(`app\0${organisation}\0${app}`, () => {
-      const row = this.statement('SELECT allowed FROM org_apps WHERE organisation = ? AND app = ?').get(
-        organisation,
-        app,
-      ) as Row | undefined;
-      return row ? row.allowed === 1 : undefined;
+      const row = this.statement(
+        'SELECT allowed, principals FROM org_apps WHERE organisation = ? AND app = ?',
+      ).get(organisation, app) as Row | undefined;
+      if (!row) return undefined;
+      return Object.freeze({
+        allowed: row.allowed === 1,
+        ...(typeof row.principals === 'string' ? { principals: JSON.parse(row.principals) as string[] } : {}),
+      });
     });
   }
 
-  async setAppAllowed(organisation: string, app: string, allowed: boolean): Promise<void> {
+  async setAppDecision(organisation: string, app: string, decision: AppDecision): Promise<void> {
     this.cache.clear();
     this.statement(
-      'INSERT INTO org_apps (organisation, app, allowed) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET allowed = excluded.allowed',
-    ).run(organisation, app, allowed ? 1 : 0);
+      `INSERT INTO org_apps (organisation, app, allowed, principals) VALUES (?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET allowed = excluded.allowed, principals = excluded.principals`,
+    ).run(
+      organisation,
+      app,
+      decision.allowed ? 1 : 0,
+      decision.principals ? JSON.stringify(decision.principals) : null,
+    );
   }
 
   async seedAllowedApps(organisation: string, apps: readonly string[]): Promise<void> {

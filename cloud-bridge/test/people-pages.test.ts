@@ -175,7 +175,7 @@ describe("the organisation admin's page", () => {
     const refuse = await admin.go('/admin/apps', {
       form: { csrf: csrfOf(shown.text), clientId: APP, allowed: 'no' },
     });
-    expect(refuse.text).toContain('not allowed');
+    expect(refuse.text).toMatch(/<td>refused<\/td>/);
     expect((await h.api(SNAPSHOT, { token, body })).body.error.code).toBe('PG_ERR_APP_NOT_ALLOWED');
     await admin.go('/admin/apps', { form: { csrf: csrfOf(shown.text), clientId: APP, allowed: 'yes' } });
     expect((await h.api(SNAPSHOT, { token, body })).body.error?.code).not.toBe('PG_ERR_APP_NOT_ALLOWED');
@@ -247,5 +247,41 @@ describe('the app-access log', () => {
     expect(shown.text).toMatch(
       /<td>user:bob<\/td><td>trend-viewer<\/td><td>site-a<\/td>\s*<td>boiler<\/td><td>values.snapshot<\/td><td>ok<\/td>/,
     );
+  });
+});
+
+describe('allowing an app for some people only', () => {
+  it('lets only the named users and groups use it, and says so to the others', async () => {
+    const bob = await h.appToken('bob', { groups: ['operators'] });
+    const alice = await h.appToken('alice');
+    await h.consent('alice');
+    await h.consent('bob');
+    const admin = browserFor(h);
+    const shown = await signInAs(h, admin, 'admin', '/admin');
+    const only = await admin.go('/admin/apps', {
+      form: {
+        csrf: csrfOf(shown.text),
+        clientId: APP,
+        allowed: 'yes',
+        principals: 'group:operators\r\nuser:dave',
+      },
+    });
+    expect(only.text).toContain('allowed for group:operators, user:dave');
+    expect((await h.api(SNAPSHOT, { token: bob, body })).status).toBe(200);
+    const refused = await h.api(SNAPSHOT, { token: alice, body });
+    expect(refused.body.error).toMatchObject({ code: 'PG_ERR_APP_NOT_ALLOWED' });
+    expect(refused.body.error.message).toMatch(/only for some of its people, not user:alice/);
+
+    const adminToken = await h.ownToken('admin');
+    const api = (decision: unknown) =>
+      h.api(`/api/v1/organisations/testorg/apps/${APP}`, {
+        method: 'PUT',
+        token: adminToken,
+        body: decision,
+      });
+    expect((await api({ allowed: true, principals: ['everyone'] })).status).toBe(400);
+    expect((await api({ allowed: false, principals: ['user:alice'] })).status).toBe(400);
+    expect((await api({ allowed: true })).status).toBe(200);
+    expect((await h.api(SNAPSHOT, { token: alice, body })).status).toBe(200);
   });
 });
