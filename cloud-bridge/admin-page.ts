@@ -28,21 +28,38 @@ export interface AdminPageDeps {
 const AUDIT_HOURS = 24;
 const AUDIT_ROWS = 200;
 
-function adminOf(deps: AdminPageDeps, session: Session | undefined, action: string): Session {
-  if (!session) throw gatewayError('PG_ERR_UNAUTHENTICATED', 'sign in first');
-  deps.access.requireOrgAdmin(session.identity, session.identity.organisation, action);
-  return session;
+interface Admin {
+  session: Session;
+  /** The organisation administered: the person's own, or (a global admin) the one asked for. */
+  organisation: string;
 }
+
+function adminOf(deps: AdminPageDeps, session: Session | undefined, asked: unknown, action: string): Admin {
+  if (!session) throw gatewayError('PG_ERR_UNAUTHENTICATED', 'sign in first');
+  const organisation = typeof asked === 'string' && asked ? asked : session.identity.organisation;
+  deps.access.requireOrgAdmin(session.identity, organisation, action);
+  return { session, organisation };
+}
+
+const adminUrl = (organisation: string) => `/admin?organisation=${encodeURIComponent(organisation)}`;
 
 async function adminBody(
   deps: AdminPageDeps,
-  session: Session,
+  { session, organisation }: Admin,
   notice = '',
   filter: AppAccessFilter = {},
 ): Promise<string> {
-  const organisation = session.identity.organisation;
   const { store } = deps;
-  const csrf = `<input type="hidden" name="csrf" value="${session.csrf}">`;
+  const csrf = `<input type="hidden" name="csrf" value="${session.csrf}"><input type="hidden" name="organisation" value="${escapeHtml(organisation)}">`;
+  const others = deps.access.isGlobalAdmin(session.identity)
+    ? `<nav aria-label="Organisations"><p>Global admin: ${Object.keys(deps.config.organisations)
+        .map((o) =>
+          o === organisation
+            ? `<strong>${escapeHtml(o)}</strong>`
+            : `<a href="${adminUrl(o)}">${escapeHtml(o)}</a>`,
+        )
+        .join(' · ')}</p></nav>`
+    : '';
   const gateways = (await store.listGateways(organisation))
     .map(
       (
@@ -85,9 +102,9 @@ async function adminBody(
     )
     .join('\n');
   const value = (v: string | undefined) => escapeHtml(v ?? '');
-  return `${notice}
+  return `${others}${notice}
 <h2>App access</h2>
-<form method="get" action="/admin">
+<form method="get" action="/admin"><input type="hidden" name="organisation" value="${escapeHtml(organisation)}">
 <label for="f-user">User</label> <input id="f-user" name="user" value="${value(filter.subject)}">
 <label for="f-app">App</label> <input id="f-app" name="app" value="${value(filter.app)}">
 <label for="f-gateway">Gateway</label> <input id="f-gateway" name="gateway" value="${value(filter.gatewayId)}">
@@ -109,30 +126,31 @@ async function adminBody(
 
 export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): void {
   const { sessions, store } = deps;
-  const title = (s: Session) => `Organisation ${s.identity.organisation}`;
+  const title = (a: Admin) => `Organisation ${a.organisation}`;
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/admin', async (request, reply) => {
     const found = sessionOf(request, sessions);
     if (!found) return reply.redirect(`/signin?return=${encodeURIComponent('/admin')}`, 303);
-    const session = adminOf(deps, found, 'the admin page');
-    note(request, { organisation: session.identity.organisation, subject: session.identity.subject });
     const q = request.query;
+    const admin = adminOf(deps, found, q.organisation, 'the admin page');
+    note(request, { organisation: admin.organisation, subject: found.identity.subject });
     const filter: AppAccessFilter = {
       ...(q.user ? { subject: q.user } : {}),
       ...(q.app ? { app: q.app } : {}),
       ...(q.gateway ? { gatewayId: q.gateway } : {}),
       ...(q.outcome ? { outcome: q.outcome } : {}),
     };
-    return page(reply, title(session), await adminBody(deps, session, '', filter), session);
+    return page(reply, title(admin), await adminBody(deps, admin, '', filter), found);
   });
 
   app.post('/admin/enrollment-codes', async (request, reply) => {
-    const session = adminOf(deps, checkedPost(request, sessions), 'enrolling gateways');
     const form = request.body as Record<string, string | undefined>;
+    const admin = adminOf(deps, checkedPost(request, sessions), form.organisation, 'enrolling gateways');
+    const { session, organisation } = admin;
     const name = form.name?.trim() || undefined;
-    const issued = await issueEnrollmentCode(store, session.identity, form.id ?? '', name);
+    const issued = await issueEnrollmentCode(store, organisation, form.id ?? '', name);
     note(request, {
-      organisation: session.identity.organisation,
+      organisation,
       subject: session.identity.subject,
       gatewayId: issued.gatewayId,
       detail: 'enrollment code made',
@@ -140,13 +158,17 @@ export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): vo
     // Shown once, on this answer only (it is not kept: the bridge stores its hash).
     const notice = `<p role="status">Enrollment code for <strong>${escapeHtml(issued.gatewayId)}</strong>, good once until ${escapeHtml(issued.expiresAt)}:
 <code>${escapeHtml(issued.code)}</code>. On site: <code>plantgate enroll --config gateway.yaml --code ${escapeHtml(issued.code)}</code></p>`;
-    return page(reply, title(session), await adminBody(deps, session, notice), session);
+    return page(reply, title(admin), await adminBody(deps, admin, notice), session);
   });
 
   app.post('/admin/apps', async (request, reply) => {
-    const session = adminOf(deps, checkedPost(request, sessions), 'choosing apps');
     const form = request.body as Record<string, string | undefined>;
-    const organisation = session.identity.organisation;
+    const { session, organisation } = adminOf(
+      deps,
+      checkedPost(request, sessions),
+      form.organisation,
+      'choosing apps',
+    );
     const registered = await store.getApp(form.clientId ?? '');
     if (!registered || registered.organisation !== organisation)
       throw gatewayError('PG_ERR_NOT_FOUND', `no app "${form.clientId}" is registered in ${organisation}`);
@@ -164,21 +186,29 @@ export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): vo
       app: registered.clientId,
       detail: `app ${registered.clientId}: before ${decisionText(before)}, after ${decisionText(decision)}`,
     });
-    return reply.redirect('/admin', 303);
+    return reply.redirect(adminUrl(organisation), 303);
   });
 
   app.post('/admin/gateways/delete', async (request, reply) => {
-    const session = adminOf(deps, checkedPost(request, sessions), 'deleting gateways');
-    const id = (request.body as Record<string, string | undefined>).id ?? '';
-    await deps.access.gatewayOf(session.identity, id);
+    const form = request.body as Record<string, string | undefined>;
+    const { session, organisation } = adminOf(
+      deps,
+      checkedPost(request, sessions),
+      form.organisation,
+      'deleting gateways',
+    );
+    const id = form.id ?? '';
+    const gateway = await store.getGateway(id);
+    if (!gateway || gateway.organisation !== organisation)
+      throw gatewayError('PG_ERR_NOT_FOUND', `no gateway "${id}" in organisation "${organisation}"`);
     await store.deleteGateway(id);
     deps.disconnect(id);
     note(request, {
-      organisation: session.identity.organisation,
+      organisation,
       subject: session.identity.subject,
       gatewayId: id,
       detail: `gateway ${id} deleted`,
     });
-    return reply.redirect('/admin', 303);
+    return reply.redirect(adminUrl(organisation), 303);
   });
 }

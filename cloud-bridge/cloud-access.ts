@@ -21,8 +21,21 @@ export class CloudAccess {
     return new Set([identity.subject, ...identity.groups.map((g) => `group:${g}`)]);
   }
 
-  /** From the config, or the orgAdmin role in a token of that organisation's issuer; deny by default. */
+  /** A global admin named in the config (signed in through the named organisation's issuer). */
+  isGlobalAdmin(identity: TokenIdentity): boolean {
+    const mine = this.principalsOf(identity);
+    return this.config.auth.globalAdmins.some(
+      (a) => a.organisation === identity.organisation && mine.has(a.principal),
+    );
+  }
+
+  /**
+   * From the config, or the orgAdmin role in a token of that organisation's issuer, or a global admin;
+   * deny by default.
+   */
   isOrgAdmin(identity: TokenIdentity, organisation: string): boolean {
+    if (!Object.hasOwn(this.config.organisations, organisation)) return false;
+    if (this.isGlobalAdmin(identity)) return true;
     if (identity.organisation !== organisation) return false;
     if (identity.roles?.includes('orgAdmin')) return true;
     const admins = this.config.organisations[organisation]?.admins ?? [];

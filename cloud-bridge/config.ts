@@ -97,6 +97,24 @@ export const BridgeConfigSchema = Type.Object(
           ),
         }),
         issuers: Type.Array(Issuer, { default: [] }),
+        globalAdmins: Type.Array(
+          Type.Object(
+            {
+              organisation: Type.String({
+                pattern: OrgId,
+                ...doc('The organisation whose issuer signs this person in.'),
+              }),
+              principal: Principal,
+            },
+            { additionalProperties: false },
+          ),
+          {
+            default: [],
+            ...doc(
+              "Global admins: org admin of every organisation. Only from this file, never from a token: an organisation's own provider must not reach the others.",
+            ),
+          },
+        ),
         devIssuer: Type.Boolean({
           default: false,
           ...doc(
@@ -147,6 +165,13 @@ export async function parseBridgeConfig(text: string, file: string): Promise<Bri
         problems.push({
           pointer: `/auth/issuers/${i}/organisation`,
           message: `no organisation "${issuer.organisation}" under organisations:`,
+        });
+    });
+    config.auth.globalAdmins.forEach((admin, i) => {
+      if (!Object.hasOwn(config.organisations, admin.organisation))
+        problems.push({
+          pointer: `/auth/globalAdmins/${i}/organisation`,
+          message: `no organisation "${admin.organisation}" under organisations:`,
         });
     });
     if (!config.auth.issuers.length && !config.auth.devIssuer)

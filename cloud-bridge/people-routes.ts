@@ -12,7 +12,7 @@ import type { CloudAccess } from './cloud-access.ts';
 import { body } from './request-body.ts';
 import { authenticate, note } from './request-context.ts';
 import type { BridgeStore } from './store.ts';
-import type { TokenIdentity, TokenVerifier } from './tokens.ts';
+import type { TokenVerifier } from './tokens.ts';
 
 export const ENROLLMENT_CODE_LIFETIME_MS = 24 * 3_600_000;
 
@@ -31,16 +31,16 @@ export interface PeopleRouteDeps {
 /** A one-time enrollment code for a gateway of the caller's organisation (made on first use of the id). */
 export async function issueEnrollmentCode(
   store: BridgeStore,
-  identity: TokenIdentity,
+  organisation: string,
   id: string,
   name?: string,
 ): Promise<{ gatewayId: string; code: string; expiresAt: string }> {
   if (!isLinkId(id))
     throw gatewayError('PG_ERR_BAD_REQUEST', `gateway id "${id}" must be lower case, digits, - and _ (≤ 63)`);
   const existing = await store.getGateway(id);
-  if (existing && existing.organisation !== identity.organisation)
+  if (existing && existing.organisation !== organisation)
     throw gatewayError('PG_ERR_CONFLICT', `gateway id "${id}" is taken`);
-  if (!existing) await store.createGateway({ id, organisation: identity.organisation, name: name ?? id });
+  if (!existing) await store.createGateway({ id, organisation, name: name ?? id });
   const code = `pgc_${randomBytes(24).toString('base64url')}`;
   const expiresAt = Date.now() + ENROLLMENT_CODE_LIFETIME_MS;
   await store.addEnrollmentCode({ hash: hashCode(code), gatewayId: id, expiresAt });
@@ -118,7 +118,9 @@ export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleRouteDeps
     deps.access.requireOrgAdmin(identity, identity.organisation, 'enrolling gateways');
     const wanted = body<{ id: string; name?: string }>(request.body, { id: 'string', name: 'string?' });
     note(request, { gatewayId: wanted.id });
-    return reply.code(201).send(await issueEnrollmentCode(deps.store, identity, wanted.id, wanted.name));
+    return reply
+      .code(201)
+      .send(await issueEnrollmentCode(deps.store, identity.organisation, wanted.id, wanted.name));
   });
 
   app.delete<{ Params: { gw: string } }>('/api/v1/gateways/:gw', async (request, reply) => {

@@ -109,8 +109,10 @@ auth:
   clientId: ${CLIENT_ID}${options.devIssuer ? '\n  devIssuer: true' : ''}
   issuers:
     - { issuer: "${issuer.issuer}", audience: "${issuer.audience}", jwksFile: ./jwks.json, organisation: testorg }
+  globalAdmins: [{ organisation: testorg, principal: "user:root" }]
 organisations:
   testorg: { admins: ["user:admin"], appPolicy: allowListed, allowedApps: [${APP}] }
+  otherorg: { admins: ["user:other-admin"] }
 `;
   writeFileSync(bridgeFile, bridgeText);
   const bridge = await startBridge(await parseBridgeConfig(bridgeText, bridgeFile), silentLogger);

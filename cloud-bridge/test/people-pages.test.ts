@@ -285,3 +285,15 @@ describe('allowing an app for some people only', () => {
     expect((await h.api(SNAPSHOT, { token: alice, body })).status).toBe(200);
   });
 });
+
+describe('global admins', () => {
+  it('come only from the config, and are org admins of every organisation', async () => {
+    const root = await h.ownToken('root');
+    expect((await h.api('/api/v1/organisations/otherorg/audit', { token: root })).status).toBe(200);
+    expect((await h.api('/api/v1/organisations/testorg/audit', { token: root })).status).toBe(200);
+    expect((await h.api('/api/v1/organisations/nowhere/audit', { token: root })).status).toBe(403);
+    // The same principal through a token that merely claims more is nobody special.
+    const claimed = await h.ownToken('carol', { roles: ['globalAdmin', 'orgAdmin'] });
+    expect((await h.api('/api/v1/organisations/otherorg/audit', { token: claimed })).status).toBe(403);
+  });
+});
