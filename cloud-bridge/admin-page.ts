@@ -15,6 +15,7 @@ import { issueEnrollmentCode } from './people-routes.ts';
 import { note } from './request-context.ts';
 import type { Session, Sessions } from './sign-in.ts';
 import type { BridgeStore } from './store.ts';
+import { trustSettingsOf, trustText } from './trust-settings.ts';
 
 export interface AdminPageDeps {
   config: BridgeConfig;
@@ -102,6 +103,7 @@ async function adminBody(
     )
     .join('\n');
   const value = (v: string | undefined) => escapeHtml(v ?? '');
+  const trust = await deps.access.trustOf(organisation);
   return `${others}${notice}
 <h2>App access</h2>
 <form method="get" action="/admin"><input type="hidden" name="organisation" value="${escapeHtml(organisation)}">
@@ -111,6 +113,13 @@ async function adminBody(
 <label for="f-outcome">Outcome (ok, refused or a code)</label> <input id="f-outcome" name="outcome" value="${value(filter.outcome)}">
 <button type="submit">Filter</button></form>
 <table><thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">App</th><th scope="col">Gateway</th><th scope="col">Source</th><th scope="col">Operation</th><th scope="col">Outcome</th></tr></thead><tbody>${access}</tbody></table>
+<h2>Trust settings</h2>
+<form method="post" action="/admin/trust">${csrf}
+<p><input type="checkbox" id="trust-offline" name="offlineAccess" value="allowed"${trust.offlineAccess === 'allowed' ? ' checked' : ''}>
+<label for="trust-offline">People may let apps work for them while they are not signed in (offline access)</label></p>
+<p><label for="trust-hours">App tokens from a sign-in at most this many hours old serve other apps</label><br>
+<input id="trust-hours" name="sessionHours" type="number" min="0.1" max="8760" step="0.1" value="${trust.sessionHours}"></p>
+<button type="submit">Save trust settings</button></form>
 <h2>Gateways</h2>
 <table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Enrollment</th><th scope="col">Link</th><th scope="col"></th></tr></thead><tbody>${gateways}</tbody></table>
 <h2>Enroll a gateway</h2>
@@ -185,6 +194,28 @@ export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): vo
       subject: session.identity.subject,
       app: registered.clientId,
       detail: `app ${registered.clientId}: before ${decisionText(before)}, after ${decisionText(decision)}`,
+    });
+    return reply.redirect(adminUrl(organisation), 303);
+  });
+
+  app.post('/admin/trust', async (request, reply) => {
+    const form = request.body as Record<string, string | undefined>;
+    const { session, organisation } = adminOf(
+      deps,
+      checkedPost(request, sessions),
+      form.organisation,
+      'trust settings',
+    );
+    const settings = trustSettingsOf({
+      offlineAccess: form.offlineAccess === 'allowed' ? 'allowed' : 'refused',
+      sessionHours: Number(form.sessionHours),
+    });
+    const before = await deps.access.trustOf(organisation);
+    await store.setTrustSettings(organisation, settings);
+    note(request, {
+      organisation,
+      subject: session.identity.subject,
+      detail: `trust: before ${trustText(before)}, after ${trustText(settings)}`,
     });
     return reply.redirect(adminUrl(organisation), 303);
   });

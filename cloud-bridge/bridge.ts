@@ -145,7 +145,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Ru
     sessions,
     store,
   });
-  registerConsentPage(app, { sessions, store });
+  registerConsentPage(app, { access, sessions, store });
   registerDeveloperPage(app, { access, sessions, store });
   registerAdminPage(app, {
     config,

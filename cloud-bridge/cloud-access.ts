@@ -5,7 +5,7 @@
  */
 import { gatewayError } from '../gateway/api/index.ts';
 import type { BridgeConfig } from './config.ts';
-import type { BridgeStore, ConsentRecord, GatewayRecord } from './store.ts';
+import type { BridgeStore, ConsentRecord, GatewayRecord, TrustSettings } from './store.ts';
 import type { TokenIdentity } from './tokens.ts';
 
 export class CloudAccess {
@@ -119,7 +119,7 @@ export class CloudAccess {
         'PG_ERR_CONSENT_REQUIRED',
         `${identity.subject} has not consented to app "${identity.app}" using source "${sourceId}" of gateway "${gatewayId}"`,
       );
-    this.requireFreshSignIn(identity, consent);
+    await this.requireFreshSignIn(identity, consent);
     return { gateway, consent };
   }
 
@@ -138,18 +138,33 @@ export class CloudAccess {
         'PG_ERR_CONSENT_REQUIRED',
         `${identity.subject} has not consented to app "${identity.app}" using gateway "${gatewayId}"`,
       );
-    for (const consent of consents) this.requireFreshSignIn(identity, consent);
+    for (const consent of consents) await this.requireFreshSignIn(identity, consent);
     return { gateway, consents };
   }
 
-  /** A token from a sign-in older than the session limit serves only apps consented with offline access. */
-  private requireFreshSignIn(identity: TokenIdentity, consent: ConsentRecord): void {
-    if (consent.offlineAccess || identity.authTime === undefined) return;
+  /** The organisation's trust settings: its admins' choice, else the config's defaults. */
+  async trustOf(organisation: string): Promise<TrustSettings> {
+    return (
+      (await this.store.trustSettings(organisation)) ?? {
+        offlineAccess: 'allowed',
+        sessionHours: this.config.auth.sessionHours,
+      }
+    );
+  }
+
+  /**
+   * A token from a sign-in older than the organisation's session limit serves only apps consented with
+   * offline access, and only while the organisation allows offline access.
+   */
+  private async requireFreshSignIn(identity: TokenIdentity, consent: ConsentRecord): Promise<void> {
+    if (identity.authTime === undefined) return;
+    const trust = await this.trustOf(identity.organisation);
+    if (consent.offlineAccess && trust.offlineAccess === 'allowed') return;
     const ageHours = (Date.now() / 1000 - identity.authTime) / 3600;
-    if (ageHours > this.config.auth.sessionHours)
+    if (ageHours > trust.sessionHours)
       throw gatewayError(
         'PG_ERR_UNAUTHENTICATED',
-        `the sign-in is ${Math.floor(ageHours)} h old; app "${identity.app}" has no offline access, so sign in again`,
+        `the sign-in is ${Math.floor(ageHours)} h old; app "${identity.app}" has no offline access${consent.offlineAccess ? ` (organisation "${identity.organisation}" refuses it)` : ''}, so sign in again`,
       );
   }
 }

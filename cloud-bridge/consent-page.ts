@@ -9,12 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { gatewayError, isLinkId } from '../gateway/api/index.ts';
+import type { CloudAccess } from './cloud-access.ts';
 import { checkedPost, escapeHtml, page, sessionOf } from './people-pages.ts';
 import { note } from './request-context.ts';
 import type { Session, Sessions } from './sign-in.ts';
 import type { AppRecord, BridgeStore, GatewayRecord } from './store.ts';
 
 export interface ConsentPageDeps {
+  access: CloudAccess;
   sessions: Sessions;
   store: BridgeStore;
 }
@@ -27,7 +29,12 @@ interface Ask {
 }
 
 /** Reads and checks what an app asks for, in the signed-in person's organisation. */
-async function askOf(store: BridgeStore, session: Session, fields: Record<string, unknown>): Promise<Ask> {
+async function askOf(
+  { store, access }: ConsentPageDeps,
+  session: Session,
+  fields: Record<string, unknown>,
+): Promise<Ask> {
+  const trustOf = (organisation: string) => access.trustOf(organisation);
   const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : '');
   const app = await store.getApp(text('app'));
   // Apps and gateways of other organisations do not exist for this person.
@@ -42,6 +49,11 @@ async function askOf(store: BridgeStore, session: Session, fields: Record<string
   const gateway = await store.getGateway(text('gateway'));
   if (!gateway || gateway.organisation !== session.identity.organisation)
     throw gatewayError('PG_ERR_NOT_FOUND', `no gateway "${text('gateway')}" in your organisation`);
+  if (app.offlineAccess && (await trustOf(app.organisation)).offlineAccess === 'refused')
+    throw gatewayError(
+      'PG_ERR_FORBIDDEN',
+      `app "${app.clientId}" asks for offline access, which organisation "${app.organisation}" does not allow`,
+    );
   const sources = [...new Set(text('sources').split(',').filter(Boolean))];
   if (!sources.length || sources.length > 50 || !sources.every(isLinkId))
     throw gatewayError('PG_ERR_BAD_REQUEST', 'sources must list 1 to 50 source ids, comma-separated');
@@ -79,7 +91,7 @@ export function registerConsentPage(app: FastifyInstance, deps: ConsentPageDeps)
   app.get('/consent', async (request: FastifyRequest<{ Querystring: Record<string, string> }>, reply) => {
     const session = sessionOf(request, sessions);
     if (!session) return reply.redirect(`/signin?return=${encodeURIComponent(request.url)}`, 303);
-    const ask = await askOf(store, session, request.query);
+    const ask = await askOf(deps, session, request.query);
     // The answer is a redirect to the app, which CSP form-action must allow.
     return page(reply, `Allow ${ask.app.name}?`, promptBody(session, ask), session, 200, [
       new URL(ask.returnTo).origin,
@@ -89,7 +101,7 @@ export function registerConsentPage(app: FastifyInstance, deps: ConsentPageDeps)
   app.post('/consent', async (request, reply) => {
     const session = checkedPost(request, sessions);
     const form = request.body as Record<string, unknown>;
-    const ask = await askOf(store, session, form);
+    const ask = await askOf(deps, session, form);
     const { subject, organisation } = session.identity;
     const audited = { organisation, subject, app: ask.app.clientId, gatewayId: ask.gateway.id };
     if (form.decision !== 'allow') {

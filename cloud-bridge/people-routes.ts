@@ -13,6 +13,7 @@ import { body } from './request-body.ts';
 import { authenticate, note } from './request-context.ts';
 import type { BridgeStore } from './store.ts';
 import type { TokenVerifier } from './tokens.ts';
+import { trustSettingsOf, trustText } from './trust-settings.ts';
 
 export const ENROLLMENT_CODE_LIFETIME_MS = 24 * 3_600_000;
 
@@ -151,6 +152,17 @@ export function registerPeopleRoutes(app: FastifyInstance, deps: PeopleRouteDeps
       return { organisation: org, app: clientId, ...decision };
     },
   );
+
+  app.put<{ Params: { org: string } }>('/api/v1/organisations/:org/trust', async (request) => {
+    const identity = await authenticate(request, deps.verifier);
+    deps.access.requireOwnClient(identity, 'trust settings');
+    deps.access.requireOrgAdmin(identity, request.params.org, 'trust settings');
+    const settings = trustSettingsOf(request.body);
+    const before = await deps.access.trustOf(request.params.org);
+    await deps.store.setTrustSettings(request.params.org, settings);
+    note(request, { detail: `trust: before ${trustText(before)}, after ${trustText(settings)}` });
+    return { organisation: request.params.org, ...settings };
+  });
 
   app.get<{
     Params: { org: string };

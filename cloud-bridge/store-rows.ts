@@ -36,6 +36,14 @@ export interface BridgeAuditEntry {
   detail?: string;
 }
 
+/** What an organisation trusts, set by its admins. */
+export interface TrustSettings {
+  /** Whether people may let apps keep working while they are not signed in. */
+  offlineAccess: 'allowed' | 'refused';
+  /** An app token from an older interactive sign-in serves only apps with offline access. */
+  sessionHours: number;
+}
+
 /** An organisation's decision on an app: refused, or allowed for everyone or only for some principals. */
 export interface AppDecision {
   allowed: boolean;

@@ -17,9 +17,17 @@ import {
   type GatewayRecord,
   gatewayOf,
   type Row,
+  type TrustSettings,
 } from './store-rows.ts';
 
-export type { AppDecision, AppRecord, BridgeAuditEntry, ConsentRecord, GatewayRecord } from './store-rows.ts';
+export type {
+  AppDecision,
+  AppRecord,
+  BridgeAuditEntry,
+  ConsentRecord,
+  GatewayRecord,
+  TrustSettings,
+} from './store-rows.ts';
 
 export interface BridgeStore {
   createGateway(gateway: Pick<GatewayRecord, 'id' | 'organisation' | 'name'>): Promise<boolean>;
@@ -53,6 +61,10 @@ export interface BridgeStore {
   getApp(clientId: string): Promise<AppRecord | undefined>;
   listApps(organisation: string): Promise<AppRecord[]>;
 
+  /** An organisation's trust settings, or undefined while its admins kept the defaults. */
+  trustSettings(organisation: string): Promise<TrustSettings | undefined>;
+  setTrustSettings(organisation: string, settings: TrustSettings): Promise<void>;
+
   audit(entry: BridgeAuditEntry): Promise<void>;
   /** An organisation's entries, or (null) those that name none, e.g. tokens from unknown issuers. */
   listAudit(organisation: string | null, since: string, limit: number): Promise<BridgeAuditEntry[]>;
@@ -79,6 +91,7 @@ const SCHEMA = `
     client_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, name TEXT NOT NULL, publisher TEXT NOT NULL,
     redirect_uris TEXT NOT NULL, offline_access INTEGER NOT NULL, created_by TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_by TEXT NOT NULL, updated_at TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS org_trust (organisation TEXT PRIMARY KEY, settings TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, organisation TEXT, subject TEXT, app TEXT,
     gateway_id TEXT, source_id TEXT, action TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT);
@@ -296,6 +309,22 @@ export class SqliteBridgeStore implements BridgeStore {
         organisation,
       ) as Row[]
     ).map(appOf);
+  }
+
+  async trustSettings(organisation: string): Promise<TrustSettings | undefined> {
+    return this.cached(`trust\0${organisation}`, () => {
+      const row = this.statement('SELECT settings FROM org_trust WHERE organisation = ?').get(organisation) as
+        | Row
+        | undefined;
+      return row ? Object.freeze(JSON.parse(row.settings as string) as TrustSettings) : undefined;
+    });
+  }
+
+  async setTrustSettings(organisation: string, settings: TrustSettings): Promise<void> {
+    this.cache.clear();
+    this.statement(
+      'INSERT INTO org_trust (organisation, settings) VALUES (?, ?) ON CONFLICT DO UPDATE SET settings = excluded.settings',
+    ).run(organisation, JSON.stringify(settings));
   }
 
   /** Entries are written in one transaction per turn of the event loop, not one each. */

@@ -297,3 +297,50 @@ describe('global admins', () => {
     expect((await h.api('/api/v1/organisations/otherorg/audit', { token: claimed })).status).toBe(403);
   });
 });
+
+describe('trust settings', () => {
+  it('an organisation that refuses offline access: no prompt for such an app, and old sign-ins no longer pass', async () => {
+    await h.consent('alice');
+    const stale = await h.appToken('alice', { auth_time: Math.floor(Date.now() / 1000) - 13 * 3600 });
+    const offline = await h.api('/api/v1/consents', {
+      token: await h.ownToken('alice'),
+      body: { app: APP, gatewayId: 'site-a', sourceId: 'boiler', offlineAccess: true },
+    });
+    expect(offline.status).toBe(201);
+    expect((await h.api(SNAPSHOT, { token: stale, body })).status).toBe(200);
+
+    const admin = browserFor(h);
+    const shown = await signInAs(h, admin, 'admin', '/admin');
+    const saved = await admin.go('/admin/trust', { form: { csrf: csrfOf(shown.text), sessionHours: '12' } });
+    expect(saved.text).not.toMatch(/id="trust-offline"[^>]*checked/);
+    const refused = await h.api(SNAPSHOT, { token: stale, body });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.message).toMatch(/refuses it/);
+    expect((await admin.go('/admin')).text).toContain('trust: before offline access allowed');
+
+    const person = browserFor(h);
+    const prompt = await signInAs(
+      h,
+      person,
+      'bob',
+      `/consent?app=${APP}&gateway=site-a&sources=boiler&return=${encodeURIComponent(RETURN)}`,
+    );
+    // trend-viewer was registered with offline access in this file's setup.
+    expect(prompt.status).toBe(403);
+    expect(prompt.text).toContain('does not allow');
+
+    const put = await h.api('/api/v1/organisations/testorg/trust', {
+      method: 'PUT',
+      token: await h.ownToken('admin'),
+      body: { offlineAccess: 'allowed', sessionHours: 12 },
+    });
+    expect(put.status).toBe(200);
+    expect((await h.api(SNAPSHOT, { token: stale, body })).status).toBe(200);
+    const bad = await h.api('/api/v1/organisations/testorg/trust', {
+      method: 'PUT',
+      token: await h.ownToken('admin'),
+      body: { offlineAccess: 'maybe', sessionHours: 12 },
+    });
+    expect(bad.status).toBe(400);
+  });
+});
