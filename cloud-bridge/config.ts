@@ -124,7 +124,7 @@ export const BridgeConfigSchema = Type.Object(
         session: Type.Object(
           {
             idleMinutes: Type.Number({
-              minimum: 1,
+              minimum: 0.1,
               maximum: 1440,
               default: 30,
               ...doc('A signed-in session ends after this long without a request.'),

@@ -28,12 +28,21 @@ export interface PeoplePagesDeps {
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy':
-    "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own form posts.
   'referrer-policy': 'same-origin',
 };
+
+/** The pages' one stylesheet, served by the bridge itself (no external asset). */
+const STYLESHEET = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}
+header{display:flex;gap:1rem;align-items:center;justify-content:flex-end;padding:.5rem 1.5rem;background:#1f3b57;color:#fff}
+header p,header form{margin:0}main{max-width:72rem;margin:0 auto;padding:1rem 1.5rem}
+table{border-collapse:collapse;width:100%;background:#fff;margin:.5rem 0 1.5rem}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #dde1e6;vertical-align:top}
+th{background:#eef1f4}button{font:inherit;padding:.3rem .8rem;cursor:pointer}input,textarea{font:inherit;padding:.25rem}
+[role=alert]{color:#8a1c1c;font-weight:600}[role=status],[role=note]{background:#fff7d6;padding:.5rem .75rem}
+:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}`;
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -77,7 +86,7 @@ export function page(
     .code(status)
     .headers(headers)
     .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} — plantgate bridge</title></head>
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} — plantgate bridge</title><link rel="stylesheet" href="/assets/bridge.css"></head>
 <body><header>${who}</header><main><h1>${escapeHtml(title)}</h1>
 ${body}</main></body></html>`,
     );
@@ -191,6 +200,16 @@ export function registerPeoplePages(app: FastifyInstance, deps: PeoplePagesDeps)
     sessions.end(session.id);
     return reply.header('set-cookie', cookie(SESSION_COOKIE, '', 0)).redirect('/signed-out', 303);
   });
+
+  app.get('/assets/bridge.css', async (_request, reply) =>
+    reply
+      .headers({
+        'content-type': 'text/css; charset=utf-8',
+        'cache-control': 'public, max-age=3600',
+        'x-content-type-options': 'nosniff',
+      })
+      .send(STYLESHEET),
+  );
 
   app.get('/signed-out', async (_request, reply) =>
     page(reply, 'Signed out', '<p>You are signed out. <a href="/my-apps">Sign in again</a></p>'),

@@ -94,6 +94,8 @@ export interface LinkHarnessOptions {
   proxy?: string;
   /** Runs the bridge's development identity provider too (people sign in to the bridge's pages). */
   devIssuer?: boolean;
+  /** The pages' inactivity timeout (auth.session.idleMinutes). */
+  sessionIdleMinutes?: number;
   /** Runs after enrollment, before the gateway starts, with the gateway's dataDir. */
   beforeGatewayStarts?: (dataDir: string) => Promise<void> | void;
 }
@@ -106,7 +108,7 @@ export async function startLinkHarness(options: LinkHarnessOptions = {}): Promis
   listen: { host: 127.0.0.1, port: 0 }
   dataDir: ./bridge-data
 auth:
-  clientId: ${CLIENT_ID}${options.devIssuer ? '\n  devIssuer: true' : ''}
+  clientId: ${CLIENT_ID}${options.devIssuer ? '\n  devIssuer: true' : ''}${options.sessionIdleMinutes ? `\n  session: { idleMinutes: ${options.sessionIdleMinutes} }` : ''}
   issuers:
     - { issuer: "${issuer.issuer}", audience: "${issuer.audience}", jwksFile: ./jwks.json, organisation: testorg }
   globalAdmins: [{ organisation: testorg, principal: "user:root" }]

@@ -14,6 +14,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../var/test-artifacts');
 const RETURN = 'https://trend-viewer.example/back';
 const SNAPSHOT = '/api/v1/gateways/site-a/sources/boiler/values/snapshot';
+/** A short inactivity timeout (6 s), so a test can outwait it. */
+const IDLE_MINUTES = 0.1;
 
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI)
@@ -27,7 +29,7 @@ let browser: Browser;
 describe.runIf(available)("the bridge's pages in a browser", () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    h = await startLinkHarness({ devIssuer: true });
+    h = await startLinkHarness({ devIssuer: true, sessionIdleMinutes: IDLE_MINUTES });
     const registered = await h.api('/api/v1/apps', {
       token: await h.ownToken('admin'),
       body: { clientId: APP, name: 'Trend Viewer', publisher: 'Example Analytics', redirectUris: [RETURN] },
@@ -95,12 +97,31 @@ describe.runIf(available)("the bridge's pages in a browser", () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(`${h.bridge.url}/my-apps`);
-    await page.keyboard.type('alice'); // the account field has focus
+    const account = page.getByLabel('Account');
+    await account.waitFor();
+    expect(await account.evaluate((e) => e === document.activeElement)).toBe(true); // autofocus
+    await page.keyboard.type('alice');
     await page.keyboard.press('Tab');
     await page.keyboard.type(DEMO_PASSWORD);
-    await page.keyboard.press('Enter');
-    await page.waitForURL(`${h.bridge.url}/my-apps`);
+    await Promise.all([page.waitForURL(`${h.bridge.url}/my-apps`), page.keyboard.press('Enter')]);
     expect(await page.textContent('header')).toContain('Signed in as user:alice');
+    await context.close();
+  });
+
+  it('a session that was idle too long is over: a change from its page is refused', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await h.consent('alice');
+    await page.goto(`${h.bridge.url}/my-apps`);
+    await page.getByLabel('Account').fill('alice');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${h.bridge.url}/my-apps`);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MINUTES * 60_000 + 1500));
+    await page.getByRole('button', { name: `Revoke ${APP} on site-a / boiler` }).click();
+    await page.waitForLoadState();
+    expect(await page.textContent('main')).toContain('sign in first');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'session-over.png') });
     await context.close();
   });
 });
