@@ -13,6 +13,8 @@ import { orgRolesOf, type TokenIdentity } from './tokens.ts';
 /** A sign-in must come back from the provider within this time. */
 const PENDING_MS = 10 * 60_000;
 const MAX_PENDING = 10_000;
+/** Sessions held before the ended ones are swept out. */
+const PRUNE_AT = 10_000;
 
 export interface Session {
   id: string;
@@ -42,6 +44,8 @@ export class Sessions {
   }
 
   create(identity: TokenIdentity, now = Date.now()): Session {
+    // Ended sessions are forgotten when next looked up; past PRUNE_AT live ones, all of them now.
+    if (this.sessions.size >= PRUNE_AT) for (const [id] of this.sessions) this.get(id, now);
     const session = { id: token(), csrf: token(), identity, createdAt: now, lastSeen: now };
     this.sessions.set(session.id, session);
     return session;
@@ -61,6 +65,10 @@ export class Sessions {
 
   end(id: string): void {
     this.sessions.delete(id);
+  }
+
+  get size(): number {
+    return this.sessions.size;
   }
 }
 

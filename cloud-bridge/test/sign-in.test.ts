@@ -101,6 +101,14 @@ describe('sessions and return addresses', () => {
     expect(sessions.get(busy.id, start + 12 * 3_600_000 + 1)).toBeUndefined();
   });
 
+  it('ended sessions are swept out before the store grows past its mark', () => {
+    const sessions = new Sessions(30, 12);
+    const identity = { subject: 'user:a', groups: [], app: 'bridge', organisation: 'o' };
+    for (let i = 0; i < 10_000; i++) sessions.create(identity, 0);
+    sessions.create(identity, 31 * 60_000);
+    expect(sessions.size).toBe(1);
+  });
+
   it('returns only to a path on the bridge itself', () => {
     expect(safeReturn('/my-apps?x=1')).toBe('/my-apps?x=1');
     for (const evil of [
