@@ -21,8 +21,12 @@ export class CloudAccess {
     return new Set([identity.subject, ...identity.groups.map((g) => `group:${g}`)]);
   }
 
-  /** A global admin named in the config (signed in through the named organisation's issuer). */
+  /**
+   * A global admin: named in the config (signed in through the named organisation's issuer), or with
+   * the globalAdmin role from an issuer allowed to grant it.
+   */
   isGlobalAdmin(identity: TokenIdentity): boolean {
+    if (identity.roles?.includes('globalAdmin')) return true;
     const mine = this.principalsOf(identity);
     return this.config.auth.globalAdmins.some(
       (a) => a.organisation === identity.organisation && mine.has(a.principal),

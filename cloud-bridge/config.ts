@@ -32,6 +32,13 @@ const Issuer = Type.Object(
       pattern: OrgId,
       ...doc('The organisation whose users this issuer signs in.'),
     }),
+    grantsGlobalAdmin: Type.Optional(
+      Type.Boolean({
+        ...doc(
+          "Whether this issuer's globalAdmin role (roles claim) makes a global admin: only for the operator's own provider, never an organisation's. Default false.",
+        ),
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -182,7 +182,9 @@ export class SignIn {
         app: this.clientId,
         organisation: pending.issuer.organisation,
         authTime: typeof claims.auth_time === 'number' ? claims.auth_time : Math.floor(Date.now() / 1000),
-        ...(orgRolesOf(claims.roles) ? { roles: orgRolesOf(claims.roles) } : {}),
+        ...(orgRolesOf(claims.roles, pending.issuer.grantsGlobalAdmin === true)
+          ? { roles: orgRolesOf(claims.roles, pending.issuer.grantsGlobalAdmin === true) }
+          : {}),
       },
       returnTo: pending.returnTo,
     };

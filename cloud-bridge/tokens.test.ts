@@ -66,3 +66,21 @@ describe('token verifier with a published key set', () => {
     await expect(verifier.verify(await mint(stranger))).rejects.toThrow(/no key of the issuer/);
   });
 });
+
+describe("roles from a token's roles claim", () => {
+  it("developer and orgAdmin count in the issuer's organisation; globalAdmin only from an issuer allowed to grant it", async () => {
+    const k = await key('k-roles');
+    published = [k.jwk];
+    const token = await mint(k, { roles: ['developer', 'orgAdmin', 'globalAdmin', 'superuser'] });
+    const organisation = new TokenVerifier([
+      { issuer: ISSUER, audience: AUDIENCE, jwksUri, organisation: 'contoso' },
+    ]);
+    expect((await organisation.verify(token)).roles).toEqual(['developer', 'orgAdmin']);
+    const operator = new TokenVerifier([
+      { issuer: ISSUER, audience: AUDIENCE, jwksUri, organisation: 'operator', grantsGlobalAdmin: true },
+    ]);
+    expect((await operator.verify(token)).roles).toEqual(['developer', 'orgAdmin', 'globalAdmin']);
+    const none = await mint(k, { roles: 'orgAdmin' });
+    expect((await organisation.verify(none)).roles).toBeUndefined();
+  });
+});

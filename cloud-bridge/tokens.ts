@@ -33,18 +33,24 @@ export interface TokenIdentity {
   /** Seconds since the epoch of the interactive sign-in, when the token says. */
   authTime?: number;
   /**
-   * The token's `roles` claim (Entra app roles) that mean something here: `developer` and `orgAdmin`,
-   * in the issuer's organisation only.
+   * The token's `roles` claim (Entra app roles) that mean something here: `developer` and `orgAdmin`
+   * in the issuer's organisation, and `globalAdmin` from an issuer allowed to grant it.
    */
   roles?: OrgRole[];
 }
 
-export type OrgRole = 'developer' | 'orgAdmin';
+export type OrgRole = 'developer' | 'orgAdmin' | 'globalAdmin';
 
-/** The organisation roles a `roles` claim grants; anything else in it is ignored. */
-export function orgRolesOf(claim: unknown): OrgRole[] | undefined {
+/**
+ * The roles a `roles` claim grants; anything else in it is ignored. `globalAdmin` counts only from an
+ * issuer that the config says may grant it (`grantsGlobalAdmin`).
+ */
+export function orgRolesOf(claim: unknown, grantsGlobalAdmin = false): OrgRole[] | undefined {
   if (!Array.isArray(claim)) return undefined;
-  const roles = (['developer', 'orgAdmin'] as const).filter((role) => claim.includes(role));
+  const known: readonly OrgRole[] = grantsGlobalAdmin
+    ? ['developer', 'orgAdmin', 'globalAdmin']
+    : ['developer', 'orgAdmin'];
+  const roles = known.filter((role) => claim.includes(role));
   return roles.length ? roles : undefined;
 }
 
@@ -167,7 +173,9 @@ export class TokenVerifier {
       app,
       organisation: issuer.config.organisation,
       ...(typeof payload.auth_time === 'number' ? { authTime: payload.auth_time } : {}),
-      ...(orgRolesOf(payload.roles) ? { roles: orgRolesOf(payload.roles) } : {}),
+      ...(orgRolesOf(payload.roles, issuer.config.grantsGlobalAdmin === true)
+        ? { roles: orgRolesOf(payload.roles, issuer.config.grantsGlobalAdmin === true) }
+        : {}),
     };
   }
 }
