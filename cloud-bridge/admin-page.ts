@@ -139,7 +139,7 @@ export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): vo
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/admin', async (request, reply) => {
     const found = sessionOf(request, sessions);
-    if (!found) return reply.redirect(`/signin?return=${encodeURIComponent('/admin')}`, 303);
+    if (!found) return reply.redirect(`/signin?return=${encodeURIComponent(request.url)}`, 303);
     const q = request.query;
     const admin = adminOf(deps, found, q.organisation, 'the admin page');
     note(request, { organisation: admin.organisation, subject: found.identity.subject });

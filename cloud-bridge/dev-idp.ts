@@ -22,6 +22,7 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
   { id: 'alice', name: 'Alice (operator)', groups: ['operators'] },
   { id: 'bob', name: 'Bob (engineer)', groups: ['engineers'] },
   { id: 'admin', name: 'Ada (organisation admin)', groups: [] },
+  { id: 'root', name: 'Rae (global admin, where the config names her)', groups: [] },
 ];
 export const DEMO_PASSWORD = 'plantgate-demo';
 

@@ -344,3 +344,24 @@ describe('trust settings', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("the global admin's page", () => {
+  it('administers every organisation, each in its own page', async () => {
+    const b = browserFor(h);
+    const own = await signInAs(h, b, 'root', '/admin');
+    expect(own.text).toContain('Organisation testorg');
+    expect(own.text).toMatch(
+      /Global admin: <strong>testorg<\/strong> · <a href="\/admin\?organisation=otherorg">otherorg<\/a>/,
+    );
+    const other = await b.go('/admin?organisation=otherorg');
+    expect(other.text).toContain('<h1>Organisation otherorg</h1>');
+    const coded = await b.go('/admin/enrollment-codes', {
+      form: { csrf: csrfOf(other.text), organisation: 'otherorg', id: 'other-site' },
+    });
+    expect(coded.text).toContain('<td>other-site</td>');
+    expect((await b.go('/admin?organisation=testorg')).text).not.toContain('<td>other-site</td>');
+    // An organisation admin is not let into another organisation's page.
+    const admin = browserFor(h);
+    expect((await signInAs(h, admin, 'admin', '/admin?organisation=otherorg')).status).toBe(403);
+  });
+});

@@ -67,7 +67,7 @@ plantgate demo is running.
   the gateway's link           ${bridge.url.replace('https:', 'wss:')}/link, enrolled as "${gatewayId}"
 
 People sign in to the bridge's pages (development identity provider, password ${DEMO_PASSWORD}):
-  ${bridge.url}/my-apps   as alice (who let demo-app read the boiler), bob or admin
+  ${bridge.url}/my-apps   as alice (who let demo-app read the boiler), bob, admin or root
 
 A cloud app reads the boiler through the bridge and the link (token of demo-app for alice):
   curl --cacert ${path.relative(process.cwd(), bridge.selfSignedFile ?? '')} -H "Authorization: Bearer $(cat ${path.relative(process.cwd(), cloud.appTokenFile)})" \\
