@@ -124,4 +124,42 @@ describe.runIf(available)("the bridge's pages in a browser", () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'session-over.png') });
     await context.close();
   });
+
+  it("refuses a form posted from another site, another organisation's page and a foreign return address; sends its headers", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const consentId = await h.consent('alice');
+    await page.goto(`${h.bridge.url}/my-apps`);
+    await page.getByLabel('Account').fill('alice');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await Promise.all([
+      page.waitForURL(`${h.bridge.url}/my-apps`),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
+    const headers = (await page.reload())?.headers() ?? {};
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['cache-control']).toBe('no-store');
+
+    // A page of another site posts a revoke to the bridge in this signed-in browser.
+    await context.route('https://evil.example/**', (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<form id="f" method="post" action="${h.bridge.url}/my-apps/revoke"><input name="id" value="${consentId}"></form>
+<script>document.getElementById('f').submit()</script>`,
+      }),
+    );
+    const answered = page.waitForResponse(`${h.bridge.url}/my-apps/revoke`);
+    await page.goto('https://evil.example/attack');
+    expect((await answered).status()).toBeGreaterThanOrEqual(401);
+    await page.goto(`${h.bridge.url}/my-apps`);
+    expect(await page.content()).toContain(consentId);
+
+    const foreign = await page.goto(
+      `${h.bridge.url}/consent?app=${APP}&gateway=site-a&sources=boiler&return=${encodeURIComponent('https://evil.example/steal')}`,
+    );
+    expect(foreign?.status()).toBe(400);
+    const otherOrg = await page.goto(`${h.bridge.url}/admin?organisation=otherorg`);
+    expect(otherOrg?.status()).toBe(403);
+    await context.close();
+  });
 });
