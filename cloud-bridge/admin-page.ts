@@ -10,7 +10,8 @@ import { type AppAccessFilter, appAccess } from './app-access.ts';
 import { appDecisionOf, decisionText } from './app-registry.ts';
 import type { CloudAccess } from './cloud-access.ts';
 import type { BridgeConfig } from './config.ts';
-import { checkedPost, escapeHtml, page, sessionOf } from './people-pages.ts';
+import { escapeHtml, linesOf } from './html.ts';
+import { checkedPost, page, sessionOf } from './people-pages.ts';
 import { issueEnrollmentCode } from './people-routes.ts';
 import { note } from './request-context.ts';
 import type { Session, Sessions } from './sign-in.ts';
@@ -182,10 +183,7 @@ export function registerAdminPage(app: FastifyInstance, deps: AdminPageDeps): vo
     if (!registered || registered.organisation !== organisation)
       throw gatewayError('PG_ERR_NOT_FOUND', `no app "${form.clientId}" is registered in ${organisation}`);
     const allowed = form.allowed === 'yes';
-    const principals = (form.principals ?? '')
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .filter(Boolean);
+    const principals = linesOf(form.principals);
     const decision = appDecisionOf({ allowed, ...(allowed && principals.length ? { principals } : {}) });
     const before = await store.appDecision(organisation, registered.clientId);
     await store.setAppDecision(organisation, registered.clientId, decision);

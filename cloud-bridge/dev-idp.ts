@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import { type Adapter, type AdapterPayload, type Configuration, Provider } from 'oidc-provider';
+import { escapeHtml } from './html.ts';
 
 export interface DemoAccount {
   id: string;
@@ -40,8 +41,6 @@ export interface DevIdentityProvider {
   registerClient(client: DevIdpClient): void;
   stop(): Promise<void>;
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function loginPage(uid: string, clientId: string, problem?: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in — development identity provider</title></head>

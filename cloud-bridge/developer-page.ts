@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { appChange, saveApp } from './app-registry.ts';
 import type { CloudAccess } from './cloud-access.ts';
-import { checkedPost, escapeHtml, page, sessionOf } from './people-pages.ts';
+import { escapeHtml, linesOf } from './html.ts';
+import { checkedPost, page, sessionOf } from './people-pages.ts';
 import { note } from './request-context.ts';
 import type { Session, Sessions } from './sign-in.ts';
 import type { AppRecord, BridgeStore } from './store.ts';
@@ -65,10 +66,7 @@ export function registerDeveloperPage(app: FastifyInstance, deps: DeveloperPageD
       clientId: form.clientId,
       name: form.name,
       publisher: form.publisher,
-      redirectUris: (form.redirectUris ?? '')
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter(Boolean),
+      redirectUris: linesOf(form.redirectUris),
       offlineAccess: form.offlineAccess === 'yes',
     });
     note(request, {

@@ -6,10 +6,11 @@
  * Each request is audited by the bridge's request hook, with what the note below says.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { gatewayError } from '../gateway/api/index.ts';
+import { gatewayError, sameSecret } from '../gateway/api/index.ts';
 import type { BridgeConfig, IssuerConfig } from './config.ts';
+import { escapeHtml } from './html.ts';
 import { note } from './request-context.ts';
-import { type Session, type Sessions, type SignIn, safeReturn, sameSecret } from './sign-in.ts';
+import { type Session, type Sessions, type SignIn, safeReturn } from './sign-in.ts';
 import type { BridgeStore } from './store.ts';
 
 export const SESSION_COOKIE = '__Host-pg_session';
@@ -43,8 +44,6 @@ table{border-collapse:collapse;width:100%;background:#fff;margin:.5rem 0 1.5rem}
 th{background:#eef1f4}button{font:inherit;padding:.3rem .8rem;cursor:pointer}input,textarea{font:inherit;padding:.25rem}
 [role=alert]{color:#8a1c1c;font-weight:600}[role=status],[role=note]{background:#fff7d6;padding:.5rem .75rem}
 :focus-visible{outline:3px solid #1a73e8;outline-offset:2px}`;
-
-export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function cookieOf(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
@@ -182,8 +181,8 @@ export function registerPeoplePages(app: FastifyInstance, deps: PeoplePagesDeps)
         'PG_ERR_UNAUTHENTICATED',
         'this sign-in was not begun in this browser; sign in again',
       );
-    const current = new URL(request.url, `https://${request.headers.host}`);
-    const { identity, returnTo } = await signIn.finish(current, state);
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    const { identity, returnTo } = await signIn.finish(query, state);
     const session = sessions.create(identity);
     note(request, { organisation: identity.organisation, subject: identity.subject, app: identity.app });
     return reply

@@ -4,7 +4,7 @@
  * password and keeps no token: a session holds the identity read from the ID token, lives in memory,
  * and ends after an inactivity timeout or its absolute lifetime, whichever comes first.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { gatewayError } from '../gateway/api/index.ts';
 import type { IssuerConfig } from './config.ts';
@@ -27,12 +27,6 @@ export interface Session {
 
 const token = () => randomBytes(32).toString('base64url');
 
-export function sameSecret(a: string, b: string): boolean {
-  const x = createHash('sha256').update(a).digest();
-  const y = createHash('sha256').update(b).digest();
-  return timingSafeEqual(x, y) && a === b;
-}
-
 export class Sessions {
   private readonly sessions = new Map<string, Session>();
   private readonly idleMs: number;
@@ -44,8 +38,9 @@ export class Sessions {
   }
 
   create(identity: TokenIdentity, now = Date.now()): Session {
-    // Ended sessions are forgotten when next looked up; past PRUNE_AT live ones, all of them now.
-    if (this.sessions.size >= PRUNE_AT) for (const [id] of this.sessions) this.get(id, now);
+    // Ended sessions are forgotten when next looked up; past PRUNE_AT held ones, all of them now.
+    if (this.sessions.size >= PRUNE_AT)
+      for (const [id, held] of this.sessions) if (this.ended(held, now)) this.sessions.delete(id);
     const session = { id: token(), csrf: token(), identity, createdAt: now, lastSeen: now };
     this.sessions.set(session.id, session);
     return session;
@@ -55,12 +50,16 @@ export class Sessions {
   get(id: string | undefined, now = Date.now()): Session | undefined {
     const session = id ? this.sessions.get(id) : undefined;
     if (!session) return undefined;
-    if (now - session.lastSeen > this.idleMs || now - session.createdAt > this.lifetimeMs) {
+    if (this.ended(session, now)) {
       this.sessions.delete(session.id);
       return undefined;
     }
     session.lastSeen = now;
     return session;
+  }
+
+  private ended(session: Session, now: number): boolean {
+    return now - session.lastSeen > this.idleMs || now - session.createdAt > this.lifetimeMs;
   }
 
   end(id: string): void {
@@ -152,8 +151,12 @@ export class SignIn {
     return { url, state };
   }
 
-  /** Completes a sign-in from the provider's redirect: the person's identity and where they were going. */
-  async finish(currentUrl: URL, state: string): Promise<{ identity: TokenIdentity; returnTo: string }> {
+  /**
+   * Completes a sign-in from the provider's redirect (`search`: the callback's query): the person's
+   * identity and where they were going. The callback address is the one the sign-in began with, not
+   * whatever Host the callback request names.
+   */
+  async finish(search: string, state: string): Promise<{ identity: TokenIdentity; returnTo: string }> {
     const pending = this.pending.get(state);
     this.pending.delete(state);
     if (!pending || pending.expiresAt < Date.now())
@@ -161,7 +164,9 @@ export class SignIn {
     const configuration = await this.configuration(pending.issuer);
     let claims: oidc.IDToken | undefined;
     try {
-      const tokens = await oidc.authorizationCodeGrant(configuration, currentUrl, {
+      const callback = new URL(pending.redirectUri);
+      callback.search = search;
+      const tokens = await oidc.authorizationCodeGrant(configuration, callback, {
         pkceCodeVerifier: pending.verifier,
         expectedState: state,
         expectedNonce: pending.nonce,

@@ -104,9 +104,12 @@ describe('sessions and return addresses', () => {
   it('ended sessions are swept out before the store grows past its mark', () => {
     const sessions = new Sessions(30, 12);
     const identity = { subject: 'user:a', groups: [], app: 'bridge', organisation: 'o' };
-    for (let i = 0; i < 10_000; i++) sessions.create(identity, 0);
+    for (let i = 0; i < 9_999; i++) sessions.create(identity, 0);
+    const live = sessions.create(identity, 20 * 60_000);
     sessions.create(identity, 31 * 60_000);
-    expect(sessions.size).toBe(1);
+    expect(sessions.size).toBe(2);
+    // The sweep does not count as activity: the live one still ends 30 min after its last use.
+    expect(sessions.get(live.id, 20 * 60_000 + 30 * 60_000 + 1)).toBeUndefined();
   });
 
   it('returns only to a path on the bridge itself', () => {

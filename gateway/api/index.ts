@@ -21,4 +21,5 @@ export * from './link-websocket.ts';
 export * from './operation-check.ts';
 export * from './operation-paths.ts';
 export * from './operations.ts';
+export { sameSecret } from './same-secret.ts';
 export { readablePath, type SchemaProblem, validate } from './validator.ts';

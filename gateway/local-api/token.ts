@@ -2,7 +2,7 @@
  * The local token: the key to the loopback API, kept in dataDir with mode 0600 so only the gateway's
  * own account (and root) can read it. Compared in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -17,6 +17,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { sameSecret } from '../api/same-secret.ts';
 
 export const tokenFile = (dataDir: string) => path.join(dataDir, 'local-token');
 
@@ -45,12 +46,8 @@ export function readLocalToken(dataDir: string): string {
   return readFileSync(tokenFile(dataDir), 'utf8').trim();
 }
 
-/** Constant-time comparison; hashing first makes the lengths equal so the length leaks nothing either. */
-export function tokenMatches(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+/** Constant-time comparison (see sameSecret). */
+export const tokenMatches = sameSecret;
 
 /**
  * Replaces the token with a new one: written to a temporary file with mode 0600, flushed, then renamed
