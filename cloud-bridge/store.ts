@@ -272,7 +272,6 @@ export class SqliteBridgeStore implements BridgeStore {
   }
 
   async putApp(app: AppRecord): Promise<AppRecord | undefined> {
-    this.cache.clear();
     const before = await this.getApp(app.clientId);
     this.cache.clear();
     this.statement(
