@@ -56,6 +56,50 @@ export interface RawQuery {
 
 export interface RawHistoryRead {
   readRaw(tag: Tag, query: RawQuery, signal: AbortSignal): AsyncIterable<Value[]>;
+  /**
+   * Whether the source keeps history of this tag; where it does not, the core reads local history (for
+   * drivers that record locally). Absent: the source keeps history of every tag.
+   */
+  keepsHistory?(tag: Tag): boolean;
+}
+
+/** The aggregates of DESIGN.md's values.processed, by their plantgate names. */
+export type AggregateName =
+  | 'INTERP'
+  | 'AVG'
+  | 'TIMEAVERAGE'
+  | 'MIN'
+  | 'MAX'
+  | 'COUNT'
+  | 'RANGE'
+  | 'DELTA'
+  | 'TOTAL'
+  | 'PERCENTGOOD'
+  | 'PERCENTBAD'
+  | 'VARIANCE'
+  | 'STDDEV';
+
+export interface ProcessedQuery {
+  start: number;
+  end: number;
+  intervalMs: number;
+  functions: readonly AggregateName[];
+}
+
+/**
+ * Aggregates the source computes itself. The driver answers the functions it computed, one value per
+ * bucket `[start + k·interval, …)` stamped at its start; the core computes the rest from raw values.
+ */
+export interface ProcessedHistoryRead {
+  readProcessed(tag: Tag, query: ProcessedQuery, signal: AbortSignal): Promise<Map<AggregateName, Value[]>>;
+}
+
+/**
+ * Values at given times, from the source's own history service. `undefined`: the source cannot answer
+ * for this tag, and the core takes the value in force at each time from raw values.
+ */
+export interface AtTimesRead {
+  readAtTimes(tag: Tag, times: readonly number[], signal: AbortSignal): Promise<Value[] | undefined>;
 }
 
 export interface WriteRequest {
@@ -84,6 +128,8 @@ export type Capability =
   | 'tagSearch'
   | 'snapshotRead'
   | 'rawHistoryRead'
+  | 'processedHistoryRead'
+  | 'atTimesRead'
   | 'valueWrite'
   | 'pushesValues';
 
@@ -92,6 +138,8 @@ interface CapabilityMap {
   tagSearch: TagSearch;
   snapshotRead: SnapshotRead;
   rawHistoryRead: RawHistoryRead;
+  processedHistoryRead: ProcessedHistoryRead;
+  atTimesRead: AtTimesRead;
   valueWrite: ValueWrite;
   pushesValues: PushesValues;
 }
@@ -101,6 +149,8 @@ const capabilityProbe: { [C in Capability]: (driver: object) => boolean } = {
   tagSearch: (d) => typeof (d as TagSearch).searchTags === 'function',
   snapshotRead: (d) => typeof (d as SnapshotRead).readSnapshot === 'function',
   rawHistoryRead: (d) => typeof (d as RawHistoryRead).readRaw === 'function',
+  processedHistoryRead: (d) => typeof (d as ProcessedHistoryRead).readProcessed === 'function',
+  atTimesRead: (d) => typeof (d as AtTimesRead).readAtTimes === 'function',
   valueWrite: (d) => typeof (d as ValueWrite).writeValues === 'function',
   pushesValues: (d) => (d as PushesValues).pushesValues === true,
 };
@@ -124,6 +174,8 @@ export interface SourceConfig<Settings = unknown, TagConfig = unknown> {
   settings: Settings;
   tags: TagConfig[];
   poll?: unknown;
+  /** Where the driver finds more tags in its source (OPC UA browsing); validated by `browseSchema`. */
+  browse?: unknown;
 }
 
 /** A driver as the gateway registers it: its schemas and a constructor. */
@@ -135,11 +187,15 @@ export interface DriverFactory<Settings = unknown, TagConfig = unknown> {
   tagSchema: TSchema;
   /** JSON Schema of `poll`, for drivers that poll. */
   pollSchema?: TSchema;
+  /** JSON Schema of `browse`, for drivers that find tags in their source. */
+  browseSchema?: TSchema;
   /**
    * Settings (dotted paths under `settings`) that hold secrets: they must be sealed (`enc:v1:`) in the
    * config, and only they may be. The driver receives them opened.
    */
   secretFields?: readonly string[];
+  /** Settings (dotted paths under `settings`) that name files: resolved relative to the config file. */
+  fileFields?: readonly string[];
   /** Checks that the schema cannot express (cross-field rules); returns problems as path + reason. */
   check?(config: SourceConfig<Settings, TagConfig>): { path: string; message: string }[];
   create(config: SourceConfig<Settings, TagConfig>, host: DriverHost): Driver;

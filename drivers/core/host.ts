@@ -16,6 +16,8 @@ export interface DriverHost {
   metric(name: string, value: number, labels?: Record<string, string>): void;
   /** A folder of this source's own under the gateway's dataDir (PKI, caches). */
   dataDir: string;
+  /** The gateway's certificate store (dataDir/pki), shared by its sources: OPC UA's PKI lives here. */
+  pkiDir: string;
 }
 
 export const silentLogger: Logger = {

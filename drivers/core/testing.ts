@@ -10,6 +10,7 @@ export class RecordingHost implements DriverHost {
   readonly latest = new Map<string, TagValue>();
   readonly logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
   readonly dataDir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-driver-'));
+  pkiDir = path.join(this.dataDir, 'pki');
   readonly log: Logger = {
     debug: (message, fields) => this.logs.push({ level: 'debug', message, ...(fields ? { fields } : {}) }),
     info: (message, fields) => this.logs.push({ level: 'info', message, ...(fields ? { fields } : {}) }),

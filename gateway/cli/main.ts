@@ -15,6 +15,10 @@ const HELP = `plantgate ${VERSION} — an edge gateway for plant data
                                              run a typed operation on the running gateway
   plantgate demo [--dir DIR] [--smoke]       simulated boiler house and a gateway, on loopback
   plantgate sim modbus [--port N]            the simulated boiler house alone (Modbus TCP)
+  plantgate sim opcua [--port N] [--pki DIR] the simulated packaging line alone (OPC UA)
+  plantgate opcua certificates --config FILE the gateway's OPC UA certificates: own, trusted, rejected
+  plantgate opcua trust THUMBPRINT --config FILE
+                                             trust a rejected OPC UA server certificate
   plantgate token rotate --config FILE       replace the loopback API's local token
   plantgate secrets seal --config FILE --source ID --field PATH
                                              seal a secret read from standard input for one setting
@@ -46,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./demo-command.ts')).demoCommand(rest);
       case 'sim':
         return await (await import('./sim-command.ts')).simCommand(rest);
+      case 'opcua':
+        return await (await import('./opcua-command.ts')).opcuaCommand(rest);
       case 'audit':
         return await (await import('./audit-command.ts')).auditCommand(rest);
       case 'secrets':

@@ -15,7 +15,12 @@ import {
 import { validate } from '../api/validator.ts';
 import { checkSecretFields } from '../secrets/settings.ts';
 import { DRIVERS, findDriver } from '../sources/driver-registry.ts';
-import { driverSourceSchema, type GatewayConfig, GatewayConfigSchema } from './schema.ts';
+import {
+  driverSourceSchema,
+  type GatewayConfig,
+  GatewayConfigSchema,
+  type SourceConfigEntry,
+} from './schema.ts';
 
 export async function parseGatewayConfig(
   text: string,
@@ -41,6 +46,8 @@ export async function parseGatewayConfig(
       add(`${at}/driver`, `must be one of ${drivers.map((d) => JSON.stringify(d.name)).join(', ')}`);
       return;
     }
+    if (source.browse !== undefined && !driver.browseSchema)
+      add(`${at}/browse`, `driver ${driver.name} finds no tags by browsing; list them under tags`);
     const driverProblems = validate(driverSourceSchema(driver), source);
     for (const p of driverProblems) add(`${at}${p.pointer}`, p.message);
     if (driverProblems.length === 0 && driver.check) {
@@ -51,8 +58,12 @@ export async function parseGatewayConfig(
   });
   if (problems.length) throw await refuse();
 
+  const base = path.dirname(file);
   const resolved = {
     ...config,
+    sources: config.sources.map((source) =>
+      resolveFileFields(source, findDriver(source.driver, drivers)!, base),
+    ),
     gateway: { ...config.gateway, dataDir: path.resolve(path.dirname(file), config.gateway.dataDir) },
     ...(config.link?.caFile
       ? { link: { ...config.link, caFile: path.resolve(path.dirname(file), config.link.caFile) } }
@@ -60,6 +71,24 @@ export async function parseGatewayConfig(
     file: path.resolve(file),
   };
   return deepFreeze(resolved);
+}
+
+/** Settings that name files (a driver's `fileFields`) are relative to the config file. */
+function resolveFileFields(
+  source: SourceConfigEntry,
+  driver: DriverFactory,
+  base: string,
+): SourceConfigEntry {
+  if (!driver.fileFields?.length) return source;
+  const settings = structuredClone(source.settings) as Record<string, unknown>;
+  for (const field of driver.fileFields) {
+    const keys = field.split('.');
+    let holder: Record<string, unknown> | undefined = settings;
+    for (const key of keys.slice(0, -1)) holder = holder?.[key] as Record<string, unknown> | undefined;
+    const last = keys.at(-1)!;
+    if (holder && typeof holder[last] === 'string') holder[last] = path.resolve(base, holder[last] as string);
+  }
+  return { ...source, settings };
 }
 
 export async function loadGatewayConfig(

@@ -120,6 +120,15 @@ export const SourceBase = Type.Object(
     poll: Type.Optional(
       Type.Object({}, { additionalProperties: true, ...doc('Poll intervals, for drivers that poll.') }),
     ),
+    browse: Type.Optional(
+      Type.Object(
+        {},
+        {
+          additionalProperties: true,
+          ...doc("Where the driver finds more tags in the source's own address space."),
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -154,6 +163,7 @@ export function driverSourceSchema(driver: DriverFactory): TSchema {
       settings: driver.settingsSchema,
       tags: Type.Array(driver.tagSchema, { default: [] }),
       ...(driver.pollSchema ? { poll: driver.pollSchema } : {}),
+      ...(driver.browseSchema ? { browse: Type.Optional(driver.browseSchema) } : {}),
     },
     { additionalProperties: true },
   );
@@ -178,6 +188,7 @@ export function publishedGatewaySchema(): Record<string, unknown> {
         settings: driver.settingsSchema,
         tags: { type: 'array', items: driver.tagSchema },
         ...(driver.pollSchema ? { poll: driver.pollSchema } : {}),
+        ...(driver.browseSchema ? { browse: driver.browseSchema } : {}),
       },
     },
   }));

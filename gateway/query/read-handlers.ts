@@ -127,10 +127,18 @@ export function readProcessed(env: ReadEnv, request: OperationRequest<'values.pr
     );
   }
   const list = buckets(start, end, interval);
+  const driver = runningDriver(env.source);
+  const functions = request.functions as Aggregate[];
   return perTag(env, request.tags, async (tag) => {
-    const samples = await samplesForBuckets(env, tag, start, end);
-    const computed = computeAggregates(samples, list, request.functions as Aggregate[], tag.stepped);
-    return request.functions.map((fn) => ({ function: fn, values: computed[fn]!.map(toWire) }));
+    // A source that computes an aggregate itself answers it; the core computes the rest from raw values.
+    const native = hasCapability(driver, 'processedHistoryRead')
+      ? await driver.readProcessed(tag, { start, end, intervalMs: interval, functions }, env.signal)
+      : new Map<Aggregate, Value[]>();
+    const rest = functions.filter((fn) => !native.has(fn));
+    const computed = rest.length
+      ? computeAggregates(await samplesForBuckets(env, tag, start, end), list, rest, tag.stepped)
+      : {};
+    return functions.map((fn) => ({ function: fn, values: (native.get(fn) ?? computed[fn]!).map(toWire) }));
   });
 }
 
@@ -138,7 +146,12 @@ export function readAtTimes(env: ReadEnv, request: OperationRequest<'values.atTi
   const times = request.times.map((t, i) => parseTime(t, env.now, `times[${i}]`));
   const first = Math.min(...times);
   const last = Math.max(...times);
+  const driver = runningDriver(env.source);
   return perTag(env, request.tags, async (tag) => {
+    const native = hasCapability(driver, 'atTimesRead')
+      ? await driver.readAtTimes(tag, times, env.signal)
+      : undefined;
+    if (native) return [{ values: native.map(toWire) }];
     const samples = await samplesForBuckets(env, tag, first, last);
     const values = times.map((t) => {
       // The value in force at t: the sample at or before it, held (never interpolated).

@@ -55,7 +55,10 @@ export async function resolveTags(
 
 export const notFound = (ref: string) => ({ code: 'PG_ERR_TAG_NOT_FOUND', message: `no tag "${ref}"` });
 
-/** Raw samples from the driver's own history, or from local history for sources recorded locally. */
+/**
+ * Raw samples from the source's own history, or from local history for sources (or tags of a source)
+ * whose values the gateway records itself.
+ */
 export async function readRawSamples(
   source: Source,
   history: HistoryStore,
@@ -64,7 +67,7 @@ export async function readRawSamples(
   signal: AbortSignal,
 ): Promise<Value[]> {
   const driver = runningDriver(source);
-  if (hasCapability(driver, 'rawHistoryRead')) {
+  if (hasCapability(driver, 'rawHistoryRead') && (driver.keepsHistory?.(tag) ?? true)) {
     const values: Value[] = [];
     for await (const chunk of driver.readRaw(tag, query, signal)) values.push(...chunk);
     return values;

@@ -1,8 +1,12 @@
 /** The drivers this gateway build carries. A source's `driver` names one of them. */
 import type { DriverFactory } from '../../drivers/core/index.ts';
 import { modbusDriver } from '../../drivers/modbus/index.ts';
+import { opcuaDriver } from '../../drivers/opcua/index.ts';
 
-export const DRIVERS: readonly DriverFactory[] = [modbusDriver as DriverFactory];
+export const DRIVERS: readonly DriverFactory[] = [
+  modbusDriver as DriverFactory,
+  opcuaDriver as DriverFactory,
+];
 
 export function findDriver(
   name: string,

@@ -79,6 +79,8 @@ export class Source {
       this.holdsSecrets = opened.holdsSecrets;
       const driver = this.factory.create({ ...this.config, settings: opened.settings } as never, this.host());
       this.driverInstance = driver;
+      await driver.start(this.abort.signal);
+      // After start: a driver that browses its source knows its tags only once connected.
       this.tagIndex = new Map();
       if (hasCapability(driver, 'tagCatalog')) {
         for (const tag of driver.listTags()) {
@@ -86,7 +88,6 @@ export class Source {
           if (!this.tagIndex.has(tag.name)) this.tagIndex.set(tag.name, tag);
         }
       }
-      await driver.start(this.abort.signal);
       this.state = 'running';
       this.failures = 0;
       this.lastError = undefined;
@@ -155,7 +156,10 @@ export class Source {
       state,
       ...(message ? { message: this.redact(message) } : {}),
       capabilities: this.driverInstance ? capabilitiesOf(this.driverInstance) : [],
-      tags: this.config.tags.length,
+      tags:
+        this.driverInstance && hasCapability(this.driverInstance, 'tagCatalog')
+          ? this.driverInstance.listTags().length
+          : this.config.tags.length,
       ...(driverHealth?.details
         ? { details: JSON.parse(this.redact(JSON.stringify(driverHealth.details))) }
         : {}),
@@ -191,6 +195,7 @@ export class Source {
       log: sourceLog,
       metric: () => undefined,
       dataDir: path.join(this.deps.dataDir, 'sources', this.id),
+      pkiDir: path.join(this.deps.dataDir, 'pki'),
     };
   }
 }

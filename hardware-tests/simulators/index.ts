@@ -7,3 +7,10 @@ export {
   ModbusTcpSimulator,
   type Unmapped,
 } from './modbus-server.ts';
+export {
+  type OpcuaSimulator,
+  type OpcuaSimulatorOptions,
+  SIMULATOR_USER,
+  startOpcuaSimulator,
+} from './opcua-server.ts';
+export { LINE_STATES } from './packaging-line.ts';
