@@ -46,8 +46,6 @@ export const AGGREGATE_OF: Record<AggregateName, AggregateFunction> = {
   STDDEV: AggregateFunction.StandardDeviationSample,
 };
 
-const NO_BOUND = new Set([StatusCodes.BadBoundNotFound.value, StatusCodes.BadBoundNotSupported.value]);
-
 function failure(result: HistoryReadResult, what: string): PlantgateError {
   const code = result.statusCode;
   const unsupported =
@@ -84,7 +82,33 @@ async function readOnce(
 const valuesOf = (result: HistoryReadResult): DataValue[] =>
   (result.historyData as HistoryData | null)?.dataValues ?? [];
 
-/** Raw values, page by page; a read stopped early releases its continuation point on the server. */
+/** The one stored value nearest to `from` in the direction of `to` (a reverse read when to < from). */
+async function nearest(
+  session: ClientSession,
+  nodeId: NodeId,
+  from: number,
+  to: number,
+): Promise<Value | undefined> {
+  const details = new ReadRawModifiedDetails({
+    isReadModified: false,
+    startTime: new Date(from),
+    endTime: new Date(to),
+    numValuesPerNode: 1,
+    returnBounds: false,
+  });
+  const result = await readOnce(session, nodeId, details, null);
+  if (isBad(result)) throw failure(result, 'HistoryRead raw');
+  if (result.continuationPoint?.length)
+    await readOnce(session, nodeId, details, result.continuationPoint, true).catch(() => undefined);
+  const [first] = valuesOf(result);
+  return first ? toValue(first) : undefined;
+}
+
+/**
+ * Raw values, page by page; a read stopped early releases its continuation point on the server. The
+ * values around the range (boundary outside) are read on their own, one each way, rather than with
+ * returnBounds: servers differ in whether and how they send bounding values (OPC 10000-11 §6.4.3.2).
+ */
 export async function* readRawHistory(
   session: ClientSession,
   nodeId: NodeId,
@@ -92,12 +116,18 @@ export async function* readRawHistory(
   pageSize: number,
   signal: AbortSignal,
 ): AsyncIterable<Value[]> {
+  const outside = query.boundary === 'outside';
+  if (outside) {
+    const before = await nearest(session, nodeId, query.start - 1, 1);
+    if (before) yield [before];
+  }
+  // The end time of a raw read is exclusive; plantgate's range includes its end.
   const details = new ReadRawModifiedDetails({
     isReadModified: false,
     startTime: new Date(query.start),
-    endTime: new Date(query.end),
-    numValuesPerNode: Math.min(pageSize, query.maxValues + (query.boundary === 'outside' ? 2 : 0)),
-    returnBounds: query.boundary === 'outside',
+    endTime: new Date(query.end + 1),
+    numValuesPerNode: Math.min(pageSize, query.maxValues),
+    returnBounds: false,
   });
   let point: Buffer | null = null;
   let delivered = 0;
@@ -105,17 +135,19 @@ export async function* readRawHistory(
     throwIfAborted(signal);
     const result = await readOnce(session, nodeId, details, point);
     if (isBad(result)) throw failure(result, 'HistoryRead raw');
-    const values = valuesOf(result)
-      .filter((dv) => !NO_BOUND.has(dv.statusCode.value))
-      .map((dv) => toValue(dv));
+    const values = valuesOf(result).map((dv) => toValue(dv));
     point = result.continuationPoint?.length ? result.continuationPoint : null;
     delivered += values.length;
     if (values.length) yield values;
-    if (point && (delivered >= query.maxValues + 2 || signal.aborted)) {
+    if (point && (delivered >= query.maxValues || signal.aborted)) {
       await readOnce(session, nodeId, details, point, true).catch(() => undefined);
-      point = null;
+      return;
     }
   } while (point);
+  if (outside) {
+    const after = await nearest(session, nodeId, query.end + 1, 8.64e15);
+    if (after) yield [after];
+  }
 }
 
 /** The standard aggregates the server lists under Server.ServerCapabilities.AggregateFunctions. */

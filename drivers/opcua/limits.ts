@@ -26,7 +26,8 @@ const LIMIT_NODES: Record<keyof OperationLimits, number> = {
   maxNodesPerWrite: VariableIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerWrite,
   maxNodesPerBrowse: VariableIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse,
   maxMonitoredItemsPerCall: VariableIds.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall,
-  maxNodesPerHistoryReadData: VariableIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerHistoryReadData,
+  maxNodesPerHistoryReadData:
+    VariableIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerHistoryReadData,
 };
 
 /**
@@ -35,7 +36,9 @@ const LIMIT_NODES: Record<keyof OperationLimits, number> = {
  */
 export async function readLimits(session: ClientSession): Promise<OperationLimits> {
   const readOne = async (key: keyof OperationLimits) => {
-    const [dv] = await session.read([{ nodeId: resolveNodeId(LIMIT_NODES[key]), attributeId: AttributeIds.Value }]);
+    const [dv] = await session.read([
+      { nodeId: resolveNodeId(LIMIT_NODES[key]), attributeId: AttributeIds.Value },
+    ]);
     return dv?.statusCode.value === 0 && typeof dv.value.value === 'number' ? dv.value.value : 0;
   };
   const keys = Object.keys(FALLBACK) as (keyof OperationLimits)[];
@@ -43,7 +46,9 @@ export async function readLimits(session: ClientSession): Promise<OperationLimit
   const perRead = await readOne('maxNodesPerRead').catch(() => 0);
   const rest = keys.filter((k) => k !== 'maxNodesPerRead');
   const values = await splitCall(rest, perRead > 0 ? perRead : rest.length, (slice) =>
-    session.read(slice.map((k) => ({ nodeId: resolveNodeId(LIMIT_NODES[k]), attributeId: AttributeIds.Value }))),
+    session.read(
+      slice.map((k) => ({ nodeId: resolveNodeId(LIMIT_NODES[k]), attributeId: AttributeIds.Value })),
+    ),
   ).catch(() => []);
   const read: Partial<Record<keyof OperationLimits, number>> = { maxNodesPerRead: perRead };
   rest.forEach((k, i) => {

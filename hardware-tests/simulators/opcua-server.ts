@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { addAggregateSupport } from 'node-opcua-aggregates';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
-import { MessageSecurityMode, SecurityPolicy } from 'node-opcua-client';
+import { DataType, MessageSecurityMode, SecurityPolicy, Variant } from 'node-opcua-client';
 import { OPCUAServer, type ServerCapabilitiesOptions } from 'node-opcua-server';
 import { installReadAtTime } from './at-time-history.ts';
 import { buildPackagingLine, type PackagingLine } from './packaging-line.ts';
@@ -86,6 +86,21 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promi
   addAggregateSupport(addressSpace);
   const line = buildPackagingLine(addressSpace.getOwnNamespace(), { benchItems: options.benchItems });
   for (const v of line.historized) installReadAtTime(v);
+  // How many sessions clients opened since this server started: a reconnecting client should add one.
+  let sessionsCreated = 0;
+  const sessions = addressSpace.getOwnNamespace().addVariable({
+    organizedBy: addressSpace.rootFolder.objects,
+    nodeId: 's=Simulator.SessionsCreated',
+    browseName: 'SessionsCreated',
+    dataType: 'UInt32',
+    accessLevel: 'CurrentRead',
+    userAccessLevel: 'CurrentRead',
+    value: { get: () => new Variant({ dataType: DataType.UInt32, value: sessionsCreated }) },
+  });
+  server.on('create_session', () => {
+    sessionsCreated++;
+    sessions.touchValue();
+  });
   await server.start();
   const timer = setInterval(line.step, options.tickMs ?? 1000);
   line.step();

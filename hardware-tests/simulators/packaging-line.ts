@@ -20,7 +20,10 @@ export interface PackagingLine {
 }
 
 const READ_ONLY = { accessLevel: 'CurrentRead', userAccessLevel: 'CurrentRead' } as const;
-const READ_WRITE = { accessLevel: 'CurrentRead | CurrentWrite', userAccessLevel: 'CurrentRead | CurrentWrite' } as const;
+const READ_WRITE = {
+  accessLevel: 'CurrentRead | CurrentWrite',
+  userAccessLevel: 'CurrentRead | CurrentWrite',
+} as const;
 
 const UNITS = {
   perMinute: { unitId: 4403766, displayName: { text: '1/min' }, description: { text: 'per minute' } },

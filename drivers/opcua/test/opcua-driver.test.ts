@@ -31,7 +31,9 @@ async function run(config: Parameters<typeof startWithPki>[0]) {
 }
 
 beforeAll(async () => {
-  peer = await startPeer({ limits: 'maxNodesPerRead=4,maxMonitoredItemsPerCall=3,maxNodesPerBrowse=2,maxNodesPerWrite=2' });
+  peer = await startPeer({
+    limits: 'maxNodesPerRead=4,maxMonitoredItemsPerCall=3,maxNodesPerBrowse=2,maxNodesPerWrite=2',
+  });
   const first = await startTrusted(peer, sourceConfig(settingsFor(peer), [line('Speed')]));
   pkiDir = first.host.pkiDir;
   await first.driver.stop();
@@ -46,7 +48,9 @@ describe('opcua security', () => {
   for (const securityPolicy of ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const) {
     for (const securityMode of ['Sign', 'SignAndEncrypt'] as const) {
       it(`given ${securityMode} with ${securityPolicy}, when started, then the session opens and values arrive`, async () => {
-        const { driver, host } = await run(sourceConfig(settingsFor(peer, { securityMode, securityPolicy }), [line('Speed')]));
+        const { driver, host } = await run(
+          sourceConfig(settingsFor(peer, { securityMode, securityPolicy }), [line('Speed')]),
+        );
         await host.waitFor((l) => l.get('Line1.Speed')?.status === 'good', 10_000, 'a good speed');
         expect(driver.health().details).toMatchObject({ securityMode, securityPolicy, connected: true });
         await driver.stop();
@@ -55,11 +59,18 @@ describe('opcua security', () => {
   }
 
   it('given securityMode None without allowInsecure, when the config is checked, then it is refused with the reason', () => {
-    const config = sourceConfig(settingsFor(peer, { securityMode: 'None', user: undefined }), [line('Speed')]);
-    expect(opcuaDriver.check!(config)).toEqual([
-      expect.objectContaining({ path: 'settings/securityMode', message: expect.stringContaining('allowInsecure') }),
+    const config = sourceConfig(settingsFor(peer, { securityMode: 'None', user: undefined }), [
+      line('Speed'),
     ]);
-    const withPassword = sourceConfig(settingsFor(peer, { securityMode: 'None', allowInsecure: true }), [line('Speed')]);
+    expect(opcuaDriver.check!(config)).toEqual([
+      expect.objectContaining({
+        path: 'settings/securityMode',
+        message: expect.stringContaining('allowInsecure'),
+      }),
+    ]);
+    const withPassword = sourceConfig(settingsFor(peer, { securityMode: 'None', allowInsecure: true }), [
+      line('Speed'),
+    ]);
     expect(opcuaDriver.check!(withPassword).map((p) => p.path)).toEqual(['settings/user']);
   });
 
@@ -76,7 +87,9 @@ describe('opcua security', () => {
     const host = new RecordingHost();
     host.pkiDir = pkiDir;
     const driver = opcuaDriver.create(
-      sourceConfig(settingsFor(peer, { user: { username: 'operator', password: 'wrong' } }), [line('Speed')]) as never,
+      sourceConfig(settingsFor(peer, { user: { username: 'operator', password: 'wrong' } }), [
+        line('Speed'),
+      ]) as never,
       host,
     );
     await expect(driver.start(new AbortController().signal)).rejects.toMatchObject({
@@ -93,7 +106,13 @@ describe('opcua security', () => {
       algorithm: 'sha256',
       extensions: [
         { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, keyEncipherment: true, dataEncipherment: true },
+        {
+          name: 'keyUsage',
+          digitalSignature: true,
+          nonRepudiation: true,
+          keyEncipherment: true,
+          dataEncipherment: true,
+        },
         { name: 'extKeyUsage', clientAuth: true },
       ],
     } as never);
@@ -110,7 +129,9 @@ describe('opcua security', () => {
     const host = new RecordingHost();
     host.pkiDir = pkiDir;
     const loose = opcuaDriver.create(sourceConfig(settings, [line('Speed')]) as never, host);
-    await expect(loose.start(new AbortController().signal)).rejects.toThrow(/readable by other users; chmod 600/);
+    await expect(loose.start(new AbortController().signal)).rejects.toThrow(
+      /readable by other users; chmod 600/,
+    );
 
     chmodSync(privateKeyFile, 0o600);
     let lastError = '';
@@ -133,8 +154,25 @@ describe('opcua security', () => {
 
 describe('opcua tags from the server', () => {
   it('given listed nodes, when started, then types, units, ranges, descriptions and enumeration states come from the server', async () => {
-    const names = ['Speed', 'SealTemperature', 'GoodCount', 'TotalCount', 'BatchId', 'Enabled', 'RecipeStep', 'LastStop', 'LaneWidths', 'State', 'JamAlarm'];
-    const { driver } = await run(sourceConfig(settingsFor(peer), names.map((n) => line(n))));
+    const names = [
+      'Speed',
+      'SealTemperature',
+      'GoodCount',
+      'TotalCount',
+      'BatchId',
+      'Enabled',
+      'RecipeStep',
+      'LastStop',
+      'LaneWidths',
+      'State',
+      'JamAlarm',
+    ];
+    const { driver } = await run(
+      sourceConfig(
+        settingsFor(peer),
+        names.map((n) => line(n)),
+      ),
+    );
     const byName = new Map(driver.listTags().map((t) => [t.name.replace('Line1.', ''), t]));
     expect(Object.fromEntries(names.map((n) => [n, byName.get(n)!.dataType]))).toEqual({
       Speed: 'float64',
@@ -158,7 +196,10 @@ describe('opcua tags from the server', () => {
     });
     expect(byName.get('SealTemperature')!.units).toBe('°C');
     expect(byName.get('State')!.states).toEqual(
-      ['Stopped', 'Starting', 'Running', 'Blocked', 'Starved', 'Fault'].map((name, value) => ({ value, name })),
+      ['Stopped', 'Starting', 'Running', 'Blocked', 'Starved', 'Fault'].map((name, value) => ({
+        value,
+        name,
+      })),
     );
     expect(byName.get('State')!.stepped).toBe(true);
     expect(byName.get('JamAlarm')!.properties).toMatchObject({ trueState: 'Active', falseState: 'Normal' });
@@ -174,7 +215,11 @@ describe('opcua tags from the server', () => {
 
   it('given a browse root, depth and name filter, when started, then the matching variables are tags named by their browse path', async () => {
     const { driver, host } = await run(
-      sourceConfig(settingsFor(peer), [line('Speed')], { root: 'ns=1;s=PackagingLine', depth: 2, nameFilter: '*Alarm' }),
+      sourceConfig(settingsFor(peer), [line('Speed')], {
+        root: 'ns=1;s=PackagingLine',
+        depth: 2,
+        nameFilter: '*Alarm',
+      }),
     );
     const tags = driver.listTags().map((t) => [t.id, t.name, t.dataType]);
     expect(tags).toEqual([
@@ -187,7 +232,9 @@ describe('opcua tags from the server', () => {
   });
 
   it('given a browse with maxTags, when the server has more, then the catalogue stops at maxTags', async () => {
-    const { driver } = await run(sourceConfig(settingsFor(peer), [], { root: 'ns=1;s=PackagingLine', depth: 3, maxTags: 5 }));
+    const { driver } = await run(
+      sourceConfig(settingsFor(peer), [], { root: 'ns=1;s=PackagingLine', depth: 3, maxTags: 5 }),
+    );
     expect(driver.listTags()).toHaveLength(5);
     await driver.stop();
   });
@@ -226,9 +273,9 @@ describe('opcua writes', () => {
     await host.waitFor((l) => l.get('Line1.SpeedSetpoint')?.value === 350, 10_000, 'the written setpoint');
     // The server lets nobody write TotalCount: writable in the config does not override the server.
     expect(tag('TotalCount').writable).toBe(false);
-    expect(await driver.writeValues([{ tag: tag('TotalCount'), value: '1' }], new AbortController().signal)).toEqual([
-      { ok: false, code: 'PG_ERR_TAG_NOT_WRITABLE', message: 'Line1.TotalCount is not writable' },
-    ]);
+    expect(
+      await driver.writeValues([{ tag: tag('TotalCount'), value: '1' }], new AbortController().signal),
+    ).toEqual([{ ok: false, code: 'PG_ERR_TAG_NOT_WRITABLE', message: 'Line1.TotalCount is not writable' }]);
     await driver.stop();
   });
 });
@@ -237,7 +284,10 @@ describe('opcua snapshots', () => {
   it('given an absolute deadband wider than the changes, when the value moves, then no change is reported after the first', async () => {
     const settings = settingsFor(peer);
     const { driver, host } = await run(
-      sourceConfig(settings, [line('SealTemperature', { deadband: { type: 'absolute', value: 1000 } }), line('Speed')]),
+      sourceConfig(settings, [
+        line('SealTemperature', { deadband: { type: 'absolute', value: 1000 } }),
+        line('Speed'),
+      ]),
     );
     await host.waitFor((l) => l.has('Line1.SealTemperature') && l.has('Line1.Speed'), 10_000, 'first values');
     const before = host.updates.flat().filter((v) => v.tag === 'Line1.SealTemperature').length;
@@ -251,9 +301,16 @@ describe('opcua snapshots', () => {
 
   it('given a percent deadband on a variable without EURange, when started, then that item is refused with its code and the others run', async () => {
     const { driver, host } = await run(
-      sourceConfig(settingsFor(peer), [line('GoodCount', { deadband: { type: 'percent', value: 5 } }), line('Speed')]),
+      sourceConfig(settingsFor(peer), [
+        line('GoodCount', { deadband: { type: 'percent', value: 5 } }),
+        line('Speed'),
+      ]),
     );
-    await host.waitFor((l) => l.get('Line1.GoodCount')?.status === 'bad' && l.get('Line1.Speed')?.status === 'good', 10_000, 'refused item');
+    await host.waitFor(
+      (l) => l.get('Line1.GoodCount')?.status === 'bad' && l.get('Line1.Speed')?.status === 'good',
+      10_000,
+      'refused item',
+    );
     expect(host.latest.get('Line1.GoodCount')!.error).toMatch(/refused to monitor it: Bad/);
     expect(driver.health()).toMatchObject({ state: 'degraded', details: { refusedItems: 1 } });
     await driver.stop();
@@ -261,7 +318,12 @@ describe('opcua snapshots', () => {
 
   it('given mode poll, when running, then values are read every pollIntervalMs in reads split to the limit', async () => {
     const names = ['Speed', 'SealTemperature', 'GoodCount', 'RejectCount', 'BatchId', 'Enabled'];
-    const { driver, host } = await run(sourceConfig(settingsFor(peer, { mode: 'poll', pollIntervalMs: 300 }), names.map((n) => line(n))));
+    const { driver, host } = await run(
+      sourceConfig(
+        settingsFor(peer, { mode: 'poll', pollIntervalMs: 300 }),
+        names.map((n) => line(n)),
+      ),
+    );
     await host.nextUpdates(3, 10_000);
     const last = host.updates.at(-1)!;
     expect(last.map((v) => v.tag).sort()).toEqual(names.map((n) => `Line1.${n}`).sort());
