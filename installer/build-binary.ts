@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { NATIVE_ASSETS } from './sea-native-addon.ts';
+import { PACKAGE_FILES } from './sea-package-files.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
@@ -89,6 +90,7 @@ export async function buildBinary(targetName: string): Promise<string> {
   mkdirSync(dist, { recursive: true });
   const bundle = path.join(dist, 'plantgate.cjs');
   const addonShim = path.join(root, 'installer', 'sea-native-addon.ts');
+  const filesShim = path.join(root, 'installer', 'sea-package-files.ts');
   await build({
     entryPoints: [path.join(root, 'installer', 'sea-entry.ts')],
     bundle: true,
@@ -115,6 +117,23 @@ export async function buildBinary(targetName: string): Promise<string> {
             resolveDir: root,
             loader: 'js',
           }));
+          // Modules that read their package's files beside them learn where those files were unpacked.
+          b.onLoad(
+            { filter: /node_modules[\\/]node-opcua-(server|nodesets)[\\/]dist[\\/].*\.js$/ },
+            (args) => {
+              const name = /node_modules[\\/](node-opcua-(?:server|nodesets))[\\/]/.exec(args.path)![1]!;
+              const source = readFileSync(args.path, 'utf8');
+              if (!source.includes('import.meta.dirname')) return undefined;
+              return {
+                contents: source.replaceAll(
+                  'import.meta.dirname',
+                  `require(${JSON.stringify(filesShim)}).packageDistFolder(${JSON.stringify(name)})`,
+                ),
+                resolveDir: path.dirname(args.path),
+                loader: 'js',
+              };
+            },
+          );
           b.onLoad({ filter: /sodium-native[\\/]binding\.js$/ }, () => ({
             contents: `module.exports = require(${shim}).loadAddon('sodium');`,
             resolveDir: root,
@@ -148,6 +167,11 @@ export async function buildBinary(targetName: string): Promise<string> {
         'config/demo/bridge.yaml': path.join(root, 'config', 'demo', 'bridge.yaml'),
         [NATIVE_ASSETS.serialport]: serialport,
         [NATIVE_ASSETS.sodium]: path.join(packageDir('sodium-native'), target.sodiumPrebuild),
+        ...Object.fromEntries(
+          Object.entries(PACKAGE_FILES).flatMap(([name, files]) =>
+            files.map((file) => [`packages/${name}/${file}`, path.join(packageDir(name), file)]),
+          ),
+        ),
       },
     }),
   );

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the single binary from an empty folder with no node_modules and no Node on PATH: --version, the
-# demo's smoke check, and a Modbus RTU read over a socat pty pair from pymodbus (which proves the
-# serial-port addon loads from the binary's embedded assets).
+# demo's smoke check (Modbus and OPC UA, both simulators inside the binary), the OPC UA certificate
+# store, and a Modbus RTU read over a socat pty pair from pymodbus (which proves the serial-port addon
+# loads from the binary's embedded assets).
 set -euo pipefail
 binary=$(realpath "${1:-dist/plantgate-linux-x64}")
 peer=$(realpath "$(dirname "$0")/../drivers/modbus/test/pymodbus_peer.py")
@@ -23,6 +24,10 @@ fi
 run timeout 60 ./plantgate demo --smoke --dir "$work/demo"
 # libsodium (an embedded addon) and the machine identity: seal and open with this machine's key.
 run ./plantgate secrets check --config "$work/demo/gateway.yaml"
+# The OPC UA source created the gateway's application certificate and trusts the simulator's.
+certificates=$(run ./plantgate opcua certificates --config "$work/demo/gateway.yaml")
+echo "$certificates"
+echo "$certificates" | grep -A1 '^trusted' | grep -q 'packaging-line simulator' || { echo "no trusted OPC UA server certificate" >&2; exit 1; }
 
 socat pty,raw,echo=0,link="$work/a" pty,raw,echo=0,link="$work/b" & pids+=($!)
 for _ in $(seq 50); do [ -e "$work/a" ] && [ -e "$work/b" ] && break; sleep 0.1; done

@@ -4,7 +4,7 @@
  * transfers or re-creates the subscriptions (OPC 10000-4 §6.7). Nothing else here opens sessions.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import {
@@ -111,9 +111,10 @@ export class OpcuaSession {
     this.certificateManager = certificateManager;
     libraryLogs.add(this.log);
     const mode = MessageSecurityMode[s.securityMode];
+    const applicationUri = `urn:${os.hostname()}:plantgate`;
     const client = OPCUAClient.create({
       applicationName: 'plantgate',
-      applicationUri: `urn:${os.hostname()}:plantgate`,
+      applicationUri,
       clientName: 'plantgate',
       clientCertificateManager: certificateManager,
       securityMode: mode,
@@ -132,7 +133,7 @@ export class OpcuaSession {
       },
     });
     this.client = client;
-    await client.createDefaultCertificate();
+    await ensureOwnCertificate(certificateManager, this.pkiDir, applicationUri);
     client.on('connection_lost', () => {
       this.stats.connected = false;
       this.stats.lastError = 'connection lost; reconnecting';
@@ -188,6 +189,27 @@ export class OpcuaSession {
       ...(this.serverCertificate ? { server: certificateFacts(this.serverCertificate) } : {}),
     };
   }
+}
+
+/**
+ * The gateway's application instance certificate (OPC 10000-6 §6.2.2), made on first start: self-signed,
+ * for this host's name and the gateway's application URI, valid five years; health warns before it ends.
+ */
+async function ensureOwnCertificate(
+  manager: OPCUACertificateManager,
+  pkiDir: string,
+  applicationUri: string,
+): Promise<void> {
+  const file = ownCertificateFile(pkiDir);
+  if (existsSync(file)) return;
+  await manager.createSelfSignedCertificate({
+    applicationUri,
+    dns: [os.hostname()],
+    outputFile: file,
+    subject: { commonName: `plantgate@${os.hostname()}`, organization: 'plantgate gateway' },
+    startDate: new Date(),
+    validity: 5 * 365,
+  });
 }
 
 /** Turns node-opcua's connection errors into what an engineer can act on. */
