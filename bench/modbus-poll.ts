@@ -17,7 +17,7 @@ import { cpuSeconds, memoryMB } from './process-stats.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function spawnReady(
+export function spawnReady(
   command: string,
   args: string[],
   ready: RegExp,

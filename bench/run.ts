@@ -8,6 +8,7 @@ import path from 'node:path';
 import { CONCURRENCY, runLinkBenchmark } from './link.ts';
 import { runPlanBenchmark } from './modbus-plan.ts';
 import { runPollBenchmark } from './modbus-poll.ts';
+import { runOpcuaBenchmark } from './opcua-subscribe.ts';
 import { accessAuditLatency, auditThroughput, fdatasyncFloor } from './security.ts';
 
 const here = import.meta.dirname;
@@ -69,6 +70,42 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
               `${poll.lastCycleMs} ms`,
               poll.failedRequests,
               poll.valuesGood,
+            ],
+          ],
+        },
+      ],
+    };
+  },
+  async opcua() {
+    const r = await runOpcuaBenchmark();
+    return {
+      results: r,
+      tables: [
+        {
+          headers: [
+            'monitored items',
+            'publishing',
+            'security',
+            'duration',
+            'CPU (one core)',
+            'peak RSS',
+            'RSS anon + file',
+            'refused items',
+            'all values good',
+            'latest value age',
+          ],
+          rows: [
+            [
+              r.monitoredItems,
+              `${r.publishingIntervalMs} ms`,
+              r.securityMode,
+              `${r.seconds} s`,
+              `${r.cpuPercentOfOneCore} %`,
+              `${r.peakRssMB} MB`,
+              `${r.anonMB} + ${r.fileMB} MB`,
+              r.refusedItems,
+              r.valuesGood,
+              `${r.latestValueAgeMs} ms`,
             ],
           ],
         },

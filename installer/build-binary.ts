@@ -99,6 +99,11 @@ export async function buildBinary(targetName: string): Promise<string> {
     format: 'cjs',
     outfile: bundle,
     legalComments: 'none',
+    // V8 keeps the main script's source in the heap for as long as the process lives, as two bytes a
+    // character if a single character is outside Latin-1: ASCII only (non-ASCII escaped) and no
+    // whitespace keep it at its smallest. Names stay, so stack traces still read.
+    charset: 'ascii',
+    minifyWhitespace: true,
     logLevel: 'warning',
     // import.meta.url is only read on the development path (not in the binary); silence the CJS warning.
     logOverride: { 'empty-import-meta': 'silent' },
@@ -144,6 +149,13 @@ export async function buildBinary(targetName: string): Promise<string> {
     ],
   });
 
+  // esbuild leaves a character of a regular expression literal as it is; one is enough to make V8 store
+  // the whole script as two-byte. \uXXXX means the same in strings, templates, regexes and names.
+  const source = readFileSync(bundle, 'utf8');
+  writeFileSync(
+    bundle,
+    source.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  );
   const serialport = path.join(packageDir('@serialport/bindings-cpp'), target.serialportPrebuild);
   const blob = path.join(dist, `sea-${targetName}.blob`);
   const seaConfig = path.join(dist, `sea-${targetName}.json`);
@@ -159,7 +171,7 @@ export async function buildBinary(targetName: string): Promise<string> {
       useSnapshot: false,
       // A young generation of 8 MB keeps the gateway's memory near its live data (V8 otherwise grows it
       // to tens of MB on a large machine) for a little more collection work; see bench/README.md.
-      execArgv: ['--max-semi-space-size=8'],
+      execArgv: ['--max-semi-space-size=8', '--optimize-for-size'],
       // NODE_OPTIONS must not reach into the service: it could load code (--require) or change limits.
       execArgvExtension: 'none',
       assets: {

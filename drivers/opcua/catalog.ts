@@ -161,22 +161,43 @@ const ATTRIBUTES = [
 ] as const;
 
 /** Reads what the server says of each node and makes its tag; a node the server lacks keeps its code. */
+/** Nodes described at a time: the server's answers for one slice are dropped before the next is read. */
+const DESCRIBE_SLICE = 500;
+
+/** What several slices share: the built-in type and enumeration names of each data type seen. */
+interface DataTypeCache {
+  builtIns: Map<string, DataType>;
+  enumProps: Map<string, Map<string, unknown>>;
+}
+
 export async function describeNodes(
   session: ClientSession,
   requests: readonly NodeRequest[],
   limits: OperationLimits,
 ): Promise<NodeTag[]> {
+  const cache: DataTypeCache = { builtIns: new Map(), enumProps: new Map() };
+  const out: NodeTag[] = [];
+  for (let i = 0; i < requests.length; i += DESCRIBE_SLICE) {
+    out.push(...(await describeSlice(session, requests.slice(i, i + DESCRIBE_SLICE), limits, cache)));
+  }
+  return out;
+}
+
+async function describeSlice(
+  session: ClientSession,
+  requests: readonly NodeRequest[],
+  limits: OperationLimits,
+  { builtIns, enumProps }: DataTypeCache,
+): Promise<NodeTag[]> {
   const nodeIds = requests.map((r) => resolveNodeId(r.nodeId));
   const reads = nodeIds.flatMap((nodeId) => ATTRIBUTES.map((attributeId) => ({ nodeId, attributeId })));
   const values = await splitCall(reads, limits.maxNodesPerRead, (slice) => session.read(slice));
   const props = await readProperties(session, nodeIds, limits);
-  const builtIns = new Map<string, DataType>();
-  const enumProps = new Map<string, Map<string, unknown>>();
   const dataTypeIds = new Map<string, NodeId>();
   requests.forEach((_, i) => {
     const dv = values[i * ATTRIBUTES.length + 1]!;
-    if (dv.statusCode.value === 0)
-      dataTypeIds.set((dv.value.value as NodeId).toString(), dv.value.value as NodeId);
+    const key = dv.statusCode.value === 0 ? (dv.value.value as NodeId).toString() : undefined;
+    if (key && !builtIns.has(key)) dataTypeIds.set(key, dv.value.value as NodeId);
   });
   for (const [key, id] of dataTypeIds) builtIns.set(key, await builtInOf(session, id));
   // An enumeration data type (OPC 10000-3 §5.8.3) carries its names on the data type node.

@@ -1,6 +1,7 @@
 /** The OPC UA driver's door: its factory for the gateway's driver registry, and its certificate store. */
 import type { DriverFactory, SourceConfig } from '../core/index.ts';
-import { OpcuaDriver, type OpcuaSourceConfig } from './driver.ts';
+import type { OpcuaSourceConfig } from './driver.ts';
+import { LazyOpcuaDriver } from './lazy-driver.ts';
 import { OpcuaBrowse, OpcuaSettings, OpcuaTagConfig } from './settings.ts';
 
 function check(config: SourceConfig<OpcuaSettings, OpcuaTagConfig>): { path: string; message: string }[] {
@@ -48,7 +49,7 @@ export const opcuaDriver: DriverFactory<OpcuaSettings, OpcuaTagConfig> = {
   secretFields: ['user.password'],
   fileFields: ['certificate.certificateFile', 'certificate.privateKeyFile'],
   check,
-  create: (config, host) => new OpcuaDriver(config as OpcuaSourceConfig, host),
+  create: (config, host) => new LazyOpcuaDriver(config as OpcuaSourceConfig, host),
 };
 
 export { type CertificateFacts, listCertificates, ownCertificateFile, trustRejected } from './pki.ts';

@@ -57,7 +57,7 @@ export async function readLimits(session: ClientSession): Promise<OperationLimit
   });
   for (const key of keys) {
     const value = read[key];
-    if (typeof value === 'number' && value > 0) limits[key] = Math.min(value, FALLBACK[key] * 10);
+    if (typeof value === 'number' && value > 0) limits[key] = Math.min(value, FALLBACK[key]);
   }
   return limits;
 }

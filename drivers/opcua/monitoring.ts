@@ -62,7 +62,10 @@ export class Monitoring {
       // OPC 10000-4 §5.13.2: the lifetime must be at least three keep-alives.
       requestedMaxKeepAliveCount: 10,
       requestedLifetimeCount: 60,
-      maxNotificationsPerPublish: 0,
+      // Publish responses of at most 1,000 changes: a response is decoded whole before its values are
+      // handed on, and ten small ones a second die young where one of 10,000 would outlive the young
+      // generation and fill the old one.
+      maxNotificationsPerPublish: 1000,
       publishingEnabled: true,
       priority: 10,
     });

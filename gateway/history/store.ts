@@ -13,6 +13,9 @@ import type { RawQuery, TagValue, Value } from '../../drivers/core/index.ts';
 import { decodeChunk } from './chunk.ts';
 import { SampleBuffer } from './sample-buffer.ts';
 
+/** Multiples of it modulo 1 spread evenly over [0, 1) (a Weyl sequence). */
+const GOLDEN_RATIO = 0.6180339887498949;
+
 export interface HistoryOptions {
   maxAgeDays: number;
   maxSizeMB: number;
@@ -153,13 +156,19 @@ export class HistoryStore {
     return kept;
   }
 
-  /** Writes every tag whose oldest waiting sample is `flushMs` old (all of them with `force`). */
+  /**
+   * Writes every tag whose oldest waiting sample has waited its share of `flushMs` (all with `force`).
+   * Each tag waits between half of flushMs and flushMs, spread evenly over the tags by their ids, so
+   * thousands of tags that began together do not all encode and write in the same second.
+   */
   flush(now: number, force = false): void {
     if (this.closed) return;
     const due: Series[] = [];
+    const flushMs = this.options.flushMs;
     for (const tags of this.sources.values()) {
       for (const series of tags.values()) {
-        if (series.pending.length && (force || now - series.pending.timeAt(0) >= this.options.flushMs))
+        const waitMs = flushMs * (0.5 + 0.5 * ((series.id * GOLDEN_RATIO) % 1));
+        if (series.pending.length && (force || now - series.pending.timeAt(0) >= waitMs))
           due.push(series);
       }
     }

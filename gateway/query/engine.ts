@@ -115,6 +115,7 @@ export class QueryEngine {
         rssMB: Math.round(memory.rss / 1048576),
         heapUsedMB: Math.round(memory.heapUsed / 1048576),
         heapTotalMB: Math.round(memory.heapTotal / 1048576),
+        externalMB: Math.round(memory.external / 1048576),
         historyMB: Math.round(this.history.sizeBytes() / 1048576),
       },
       machine: {

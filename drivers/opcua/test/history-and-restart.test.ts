@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tag, Value } from '../../core/index.ts';
-import type { OpcuaDriver } from '../driver.ts';
+import type { LazyOpcuaDriver as OpcuaDriver } from '../lazy-driver.ts';
 import {
   line,
   type OpcuaPeer,

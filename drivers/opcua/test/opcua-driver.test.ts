@@ -8,8 +8,8 @@ import path from 'node:path';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingHost } from '../../core/testing.ts';
-import type { OpcuaDriver } from '../driver.ts';
 import { opcuaDriver } from '../index.ts';
+import type { LazyOpcuaDriver as OpcuaDriver } from '../lazy-driver.ts';
 import {
   line,
   type OpcuaPeer,

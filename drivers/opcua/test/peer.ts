@@ -9,8 +9,9 @@ import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { Driver } from '../../core/index.ts';
 import { RecordingHost } from '../../core/testing.ts';
-import type { OpcuaDriver, OpcuaSourceConfig } from '../driver.ts';
+import type { OpcuaSourceConfig } from '../driver.ts';
 import { opcuaDriver, ownCertificateFile, trustRejected } from '../index.ts';
+import type { LazyOpcuaDriver as OpcuaDriver } from '../lazy-driver.ts';
 import type { OpcuaBrowse, OpcuaSettings, OpcuaTagConfig } from '../settings.ts';
 
 const NODE = process.execPath;
