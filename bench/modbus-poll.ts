@@ -12,7 +12,7 @@ import { LocalApiClient } from '../gateway/index.ts';
 import { freePort } from '../gateway/local-api/free-port.ts';
 import { readLocalToken } from '../gateway/local-api/token.ts';
 import { buildBinary } from '../installer/build-binary.ts';
-import { cpuSeconds, memoryMB } from './process-stats.ts';
+import { measureProcess } from './process-stats.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,13 +60,7 @@ export async function runPollBenchmark(options: { tags?: number; seconds?: numbe
   const pid = gateway.child.pid!;
   try {
     const client = new LocalApiClient(port, readLocalToken(path.join(dir, 'data')));
-    await sleep(5000); // warm-up: JIT, first plans, first history pages
-    const cpuStart = cpuSeconds(pid);
-    const wallStart = performance.now();
-    await sleep(seconds * 1000);
-    const cpu = cpuSeconds(pid) - cpuStart;
-    const wall = (performance.now() - wallStart) / 1000;
-    const memory = memoryMB(pid);
+    const measured = await measureProcess(pid, seconds);
     const health = (await client.call('health', undefined)).body as {
       gateway: { historyMB: number };
       sources: {
@@ -80,11 +74,7 @@ export async function runPollBenchmark(options: { tags?: number; seconds?: numbe
       name: `modbus poll, ${tags} float32 tags every 1 s for ${seconds} s`,
       tags,
       seconds,
-      cpuPercentOfOneCore: Number(((cpu / wall) * 100).toFixed(2)),
-      peakRssMB: memory.peakRssMB,
-      rssMB: memory.rssMB,
-      anonMB: memory.anonMB,
-      fileMB: memory.fileMB,
+      ...measured,
       requestsPerCycle: details.groups[0]!.requestsPerCycle,
       lastCycleMs: details.groups[0]!.lastCycleMs,
       failedRequests: details.failedRequests,

@@ -13,7 +13,7 @@ import { freePort } from '../gateway/local-api/free-port.ts';
 import { readLocalToken } from '../gateway/local-api/token.ts';
 import { buildBinary } from '../installer/build-binary.ts';
 import { spawnReady } from './modbus-poll.ts';
-import { cpuSeconds, memoryMB } from './process-stats.ts';
+import { measureProcess } from './process-stats.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,7 +34,18 @@ export async function runOpcuaBenchmark(options: { items?: number; seconds?: num
     process.execPath,
     [
       path.join(root, 'bin', 'plantgate.js'),
-      ...['sim', 'opcua', '--port', '0', '--pki', simPki, '--bench-items', String(items), '--tick-ms', '1000'],
+      ...[
+        'sim',
+        'opcua',
+        '--port',
+        '0',
+        '--pki',
+        simPki,
+        '--bench-items',
+        String(items),
+        '--tick-ms',
+        '1000',
+      ],
       ...['--accept-any-client', '--json', '--exit-on-stdin-end'],
     ],
     /"endpoint":"([^"]+)"/,
@@ -42,7 +53,10 @@ export async function runOpcuaBenchmark(options: { items?: number; seconds?: num
   const dataDir = path.join(dir, 'data');
   const trusted = path.join(dataDir, 'pki', 'trusted', 'certs');
   mkdirSync(trusted, { recursive: true });
-  copyFileSync(path.join(simPki, 'server', 'own', 'certs', 'server_certificate.pem'), path.join(trusted, 'simulator.pem'));
+  copyFileSync(
+    path.join(simPki, 'server', 'own', 'certs', 'server_certificate.pem'),
+    path.join(trusted, 'simulator.pem'),
+  );
   const configFile = path.join(dir, 'gateway.yaml');
   const port = await freePort();
   writeFileSync(
@@ -68,31 +82,23 @@ sources:
       ((await client.call('health', undefined)).body as { sources: SourceHealth[] }).sources[0]!;
     const deadline = Date.now() + 120_000;
     while ((await source()).details?.monitoredItems !== items) {
-      if (Date.now() > deadline) throw new Error(`the source never monitored ${items} items: ${JSON.stringify(await source())}`);
+      if (Date.now() > deadline)
+        throw new Error(`the source never monitored ${items} items: ${JSON.stringify(await source())}`);
       await sleep(500);
     }
-    await sleep(5000); // warm-up: JIT, first publishes, first history pages
-    const cpuStart = cpuSeconds(pid);
-    const wallStart = performance.now();
-    await sleep(seconds * 1000);
-    const cpu = cpuSeconds(pid) - cpuStart;
-    const wall = (performance.now() - wallStart) / 1000;
-    const memory = memoryMB(pid);
+    const measured = await measureProcess(pid, seconds);
     const health = await source();
     const first = 'Bench.Item00000';
     const last = `Bench.Item${String(items - 1).padStart(5, '0')}`;
-    const snapshot = (await client.call('values.snapshot', 'bulk', { tags: [`ns=1;s=${first}`, `ns=1;s=${last}`] }))
-      .body as { values: { status: string; time: string }[] };
+    const snapshot = (
+      await client.call('values.snapshot', 'bulk', { tags: [`ns=1;s=${first}`, `ns=1;s=${last}`] })
+    ).body as { values: { status: string; time: string }[] };
     return {
       name: `opcua subscribe, ${items} monitored items at 1 s publishing for ${seconds} s`,
       items,
       seconds,
       securityMode: 'SignAndEncrypt',
-      cpuPercentOfOneCore: Number(((cpu / wall) * 100).toFixed(2)),
-      peakRssMB: memory.peakRssMB,
-      rssMB: memory.rssMB,
-      anonMB: memory.anonMB,
-      fileMB: memory.fileMB,
+      ...measured,
       monitoredItems: health.details.monitoredItems,
       refusedItems: health.details.refusedItems,
       publishingIntervalMs: health.details.publishingIntervalMs,

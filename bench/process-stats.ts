@@ -22,3 +22,25 @@ export function memoryMB(pid: number): { peakRssMB: number; rssMB: number; anonM
   };
   return { peakRssMB: mb('VmHWM'), rssMB: mb('VmRSS'), anonMB: mb('RssAnon'), fileMB: mb('RssFile') };
 }
+
+/** CPU share of one core over `seconds` (after `warmUpMs`), then memory, of a running process. */
+export async function measureProcess(
+  pid: number,
+  seconds: number,
+  warmUpMs = 5000,
+): Promise<{
+  cpuPercentOfOneCore: number;
+  peakRssMB: number;
+  rssMB: number;
+  anonMB: number;
+  fileMB: number;
+}> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(warmUpMs); // JIT, first cycles, first history pages
+  const cpuStart = cpuSeconds(pid);
+  const wallStart = performance.now();
+  await sleep(seconds * 1000);
+  const cpu = cpuSeconds(pid) - cpuStart;
+  const wall = (performance.now() - wallStart) / 1000;
+  return { cpuPercentOfOneCore: Number(((cpu / wall) * 100).toFixed(2)), ...memoryMB(pid) };
+}

@@ -154,7 +154,7 @@ export async function buildBinary(targetName: string): Promise<string> {
   const source = readFileSync(bundle, 'utf8');
   writeFileSync(
     bundle,
-    source.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    source.replace(/[^ -~\t\n\r]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
   );
   const serialport = path.join(packageDir('@serialport/bindings-cpp'), target.serialportPrebuild);
   const blob = path.join(dist, `sea-${targetName}.blob`);
@@ -171,7 +171,7 @@ export async function buildBinary(targetName: string): Promise<string> {
       useSnapshot: false,
       // A young generation of 8 MB keeps the gateway's memory near its live data (V8 otherwise grows it
       // to tens of MB on a large machine) for a little more collection work; see bench/README.md.
-      execArgv: ['--max-semi-space-size=8', '--optimize-for-size'],
+      execArgv: ['--max-semi-space-size=8', '--heap-growing-percent=50'],
       // NODE_OPTIONS must not reach into the service: it could load code (--require) or change limits.
       execArgvExtension: 'none',
       assets: {

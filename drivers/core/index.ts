@@ -2,6 +2,7 @@
 export * from './driver.ts';
 export * from './errors.ts';
 export * from './host.ts';
+export * from './latest-values.ts';
 export * from './model.ts';
 export * from './schema.ts';
 export * from './value-columns.ts';

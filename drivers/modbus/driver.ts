@@ -1,19 +1,17 @@
 /** The Modbus driver: polls its tags in groups, serves their latest values and writes writable ones. */
 import {
-  badValue,
   type Driver,
   type DriverHealth,
   type DriverHost,
+  LatestValues,
   PlantgateError,
   type PushesValues,
   type SnapshotRead,
   type SourceConfig,
-  StatusCodes,
   type Tag,
   type TagCatalog,
   type TagValue,
   type Value,
-  ValueColumns,
   type ValueWrite,
   type WriteRequest,
   type WriteResult,
@@ -59,9 +57,7 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
   private readonly tags: Tag[];
   private readonly points: ModbusPoint[];
   private readonly indexById = new Map<string, number>();
-  /** The latest value of each tag, by index; `polled` marks those that have one. */
-  private readonly latest: ValueColumns;
-  private readonly polled: Uint8Array;
+  private readonly latest: LatestValues;
   private readonly groups: PollGroup[];
   private readonly limits: PlanLimits;
   private readonly noBridge: NoBridgeSet = new Set();
@@ -83,8 +79,7 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
     this.points = config.tags.map((t) => resolvePoint(t, { unitId: s.unitId, addressBase: s.addressBase }));
     this.tags = config.tags.map((t, i) => toTag(t, this.points[i]!));
     for (const [i, tag] of this.tags.entries()) this.indexById.set(tag.id, i);
-    this.latest = new ValueColumns(this.tags.length);
-    this.polled = new Uint8Array(this.tags.length);
+    this.latest = new LatestValues(this.tags.length);
     this.limits = {
       maxRegistersPerRead: s.maxRegistersPerRead,
       maxBitsPerRead: s.maxBitsPerRead,
@@ -157,12 +152,7 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
 
   async readSnapshot(tags: readonly Tag[]): Promise<Value[]> {
     const now = Date.now();
-    return tags.map((tag) => {
-      const index = this.indexById.get(tag.id);
-      if (index === undefined || !this.polled[index])
-        return badValue(now, StatusCodes.BadWaitingForInitialData, 'not polled yet');
-      return this.latest.get(index);
-    });
+    return tags.map((tag) => this.latest.get(this.indexById.get(tag.id), now, 'not polled yet'));
   }
 
   async writeValues(requests: readonly WriteRequest[], signal: AbortSignal): Promise<WriteResult[]> {
@@ -264,7 +254,6 @@ export class ModbusDriver implements Driver, TagCatalog, SnapshotRead, ValueWrit
       const update: TagValue[] = [];
       for (const [index, value] of result.values) {
         this.latest.set(index, value);
-        this.polled[index] = 1;
         // The cycle made this object and nothing else holds it: naming its tag in place saves a copy.
         const tagged = value as TagValue;
         tagged.tag = this.tags[index]!.id;

@@ -16,6 +16,7 @@ import {
   type Driver,
   type DriverHealth,
   type DriverHost,
+  LatestValues,
   type ProcessedHistoryRead,
   type ProcessedQuery,
   type PushesValues,
@@ -29,7 +30,6 @@ import {
   type TagValue,
   throwIfAborted,
   type Value,
-  ValueColumns,
   type ValueWrite,
   type WriteRequest,
   type WriteResult,
@@ -75,9 +75,7 @@ export class OpcuaDriver
   private nodes: NodeTag[] = [];
   private tags: Tag[] = [];
   private readonly indexById = new Map<string, number>();
-  /** The latest value of each tag, by index, in columns (10,000 live objects would each outlive the young generation); `have` marks those with one. */
-  private latest = new ValueColumns(0);
-  private have = new Uint8Array(0);
+  private latest = new LatestValues(0);
   private refused = 0;
   private monitored = 0;
   private limits: OperationLimits | undefined;
@@ -122,8 +120,7 @@ export class OpcuaDriver
       this.tags = this.nodes.map((n) => n.tag);
       this.indexById.clear();
       for (const [i, t] of this.tags.entries()) this.indexById.set(t.id, i);
-      this.latest = new ValueColumns(this.tags.length);
-      this.have = new Uint8Array(this.tags.length);
+      this.latest = new LatestValues(this.tags.length);
       this.aggregates = await serverAggregates(session).catch(() => new Set<number>());
       const unresolved: [number, Value][] = [];
       this.nodes.forEach((n, i) => {
@@ -196,12 +193,9 @@ export class OpcuaDriver
 
   async readSnapshot(tags: readonly Tag[]): Promise<Value[]> {
     const now = Date.now();
-    return tags.map((tag) => {
-      const index = this.indexById.get(tag.id);
-      if (index === undefined || !this.have[index])
-        return badValue(now, StatusCodes.BadWaitingForInitialData, 'no value from the server yet');
-      return this.latest.get(index);
-    });
+    return tags.map((tag) =>
+      this.latest.get(this.indexById.get(tag.id), now, 'no value from the server yet'),
+    );
   }
 
   async writeValues(requests: readonly WriteRequest[], signal: AbortSignal): Promise<WriteResult[]> {
@@ -370,7 +364,6 @@ export class OpcuaDriver
     const update: TagValue[] = [];
     for (const [index, value] of values) {
       this.latest.set(index, value);
-      this.have[index] = 1;
       const tagged = value as TagValue;
       tagged.tag = this.tags[index]!.id;
       update.push(tagged);

@@ -168,8 +168,7 @@ export class HistoryStore {
     for (const tags of this.sources.values()) {
       for (const series of tags.values()) {
         const waitMs = flushMs * (0.5 + 0.5 * ((series.id * GOLDEN_RATIO) % 1));
-        if (series.pending.length && (force || now - series.pending.timeAt(0) >= waitMs))
-          due.push(series);
+        if (series.pending.length && (force || now - series.pending.timeAt(0) >= waitMs)) due.push(series);
       }
     }
     if (due.length) this.writeChunks(due);

@@ -25,7 +25,7 @@ describe('opcua values', () => {
     const time = new Date('2026-12-04T10:00:00Z');
     const big = toValue(
       new DataValue({
-        value: new Variant({ dataType: DataType.Int64, value: [-1, -2] }),
+        value: new Variant({ dataType: DataType.Int64, arrayType: VariantArrayType.Scalar, value: [-1, -2] }),
         sourceTimestamp: time,
       }),
     );
