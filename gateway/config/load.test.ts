@@ -51,6 +51,27 @@ describe('gateway config', () => {
     ]);
   });
 
+  it('given an OPC UA source, when loaded, then its own rules and file paths are applied, and browse is refused for a driver that cannot browse', async () => {
+    const problems = await problemsOf(
+      `${base}sources:\n  - id: line\n    driver: opcua\n    settings: { endpoint: "opc.tcp://h:4840", securityMode: None, securityPolicy: Basic128 }\n  - id: line2\n    driver: opcua\n    settings: { endpoint: "opc.tcp://h:4840", securityMode: None }\n  - { id: b, driver: modbus, settings: { host: h }, browse: { root: x } }\n`,
+    );
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'sources[0].settings.securityPolicy: must be one of "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"',
+      'sources[1].settings.securityMode: None sends everything unsigned and in clear text; set allowInsecure: true to accept that',
+      'sources[1].tags: list tags (name and nodeId) or set browse',
+      'sources[2].browse: driver modbus finds no tags by browsing; list them under tags',
+    ]);
+    const config = await parseGatewayConfig(
+      `${base}sources:\n  - id: line\n    driver: opcua\n    settings: { endpoint: "opc.tcp://h:4840", certificate: { certificateFile: user.pem, privateKeyFile: keys/user.key } }\n    browse: { root: "ns=2;s=Line3" }\n`,
+      '/etc/pg/g.yaml',
+    );
+    expect(config.sources[0]!.settings).toMatchObject({
+      certificate: { certificateFile: '/etc/pg/user.pem', privateKeyFile: '/etc/pg/keys/user.key' },
+      securityMode: 'SignAndEncrypt',
+    });
+    expect(config.sources[0]!.browse).toEqual({ root: 'ns=2;s=Line3', depth: 3, maxTags: 10000 });
+  });
+
   it('given rules the schema cannot express, when loaded, then the driver check names them', async () => {
     const problems = await problemsOf(
       `${base}sources:\n  - id: b\n    driver: modbus\n    settings: { transport: rtu }\n    tags:\n      - { name: x, address: "input:1", writable: true }\n      - { name: x, address: "coil:1", type: float32 }\n      - { name: y, address: "holding:1", group: nosuch }\n`,
