@@ -16,6 +16,7 @@ import { followLocalToken } from './local-api/token.ts';
 import { QueryEngine } from './query/engine.ts';
 import { machineIdentity } from './secrets/machine-identity.ts';
 import { SEALED_PREFIX, Sealer } from './secrets/sealer.ts';
+import { auditCertificateStore } from './sources/certificate-audit.ts';
 import { DRIVERS } from './sources/driver-registry.ts';
 import { SourceRegistry } from './sources/registry.ts';
 
@@ -116,7 +117,11 @@ export async function startGateway(
     link: () => link?.health() ?? { state: 'stopped' },
   });
   let link: RunningLink | undefined;
+  const stopCertificateAudit = config.sources.some((s) => s.driver === 'opcua')
+    ? auditCertificateStore(dataDir, (event) => void note(event))
+    : () => undefined;
   const cleanup = async () => {
+    stopCertificateAudit();
     token.stop();
     stopWatching();
     clearInterval(retention);

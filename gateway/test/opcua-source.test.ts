@@ -2,12 +2,15 @@
  * An OPC UA source in a running gateway: history from the server where it keeps it and from local
  * history where it does not, server aggregates next to the core's, browsed tags, and health.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../drivers/core/index.ts';
 import { RecordingHost } from '../../drivers/core/testing.ts';
+import { trustRejected } from '../../drivers/opcua/index.ts';
 import {
   line,
   type OpcuaPeer,
@@ -16,6 +19,7 @@ import {
   startPeer,
   startTrusted,
 } from '../../drivers/opcua/test/peer.ts';
+import { exportAudit } from '../audit/verify.ts';
 import { loadGatewayConfig } from '../config/load.ts';
 import { LocalApiClient } from '../local-api/client.ts';
 import { freePort } from '../local-api/free-port.ts';
@@ -29,13 +33,14 @@ type History = {
 };
 
 let peer: OpcuaPeer;
+let dataDir: string;
 let gateway: RunningGateway;
 let client: LocalApiClient;
 
 beforeAll(async () => {
   peer = await startPeer({ tickMs: 100 });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-gw-opcua-'));
-  const dataDir = path.join(dir, 'data');
+  dataDir = path.join(dir, 'data');
   // Settle the certificate trust both ways first, in the gateway's own dataDir/pki.
   const host = new RecordingHost();
   host.pkiDir = path.join(dataDir, 'pki');
@@ -173,5 +178,23 @@ sources:
         server: { thumbprint: peer.thumbprint },
       },
     });
+  });
+
+  it('given a server certificate rejected and then trusted, when the gateway runs, then both decisions are in its audit log', async () => {
+    const pems = await generate([{ name: 'commonName', value: 'another-server' }], {
+      keySize: 2048,
+    } as never);
+    const rejected = path.join(dataDir, 'pki', 'rejected');
+    writeFileSync(path.join(rejected, 'another-server.pem'), pems.cert);
+    const thumbprint = new X509Certificate(pems.cert).fingerprint.replace(/:/g, '');
+    const details = () => [...exportAudit(dataDir, 0, Date.now() + 60_000)].map((r) => r.detail ?? '');
+    const seen = async (text: string) => {
+      for (let i = 0; i < 40 && !details().some((d) => d.includes(text)); i++)
+        await new Promise((r) => setTimeout(r, 250));
+      return details().find((d) => d.includes(text));
+    };
+    expect(await seen(`rejected, waiting for an administrator: ${thumbprint}`)).toContain('another-server');
+    trustRejected(path.join(dataDir, 'pki'), thumbprint);
+    expect(await seen(`OPC UA server certificate trusted: ${thumbprint}`)).toContain('another-server');
   });
 });
