@@ -316,6 +316,32 @@ describe('opcua snapshots', () => {
     await driver.stop();
   });
 
+  it('given a percent deadband on an analog item, when started, then the server accepts it (EURange 0 to 600)', async () => {
+    const { driver, host } = await run(
+      sourceConfig(settingsFor(peer), [line('Speed', { deadband: { type: 'percent', value: 1 } })]),
+    );
+    await host.waitFor((l) => l.get('Line1.Speed')?.status === 'good', 10_000, 'a good speed');
+    expect(driver.health().details).toMatchObject({ refusedItems: 0, monitoredItems: 1 });
+    await driver.stop();
+  });
+
+  it('given certificates that end within certificateWarningDays, when health is read, then it is degraded and says when', async () => {
+    const { driver } = await run(
+      sourceConfig(settingsFor(peer, { certificateWarningDays: 365 }), [line('Speed')]),
+    );
+    expect(driver.health().state).toBe('running');
+    await driver.stop();
+    const { driver: warned } = await run(
+      sourceConfig({ ...settingsFor(peer), certificateWarningDays: 365 * 20 } as never, [line('Speed')]),
+    );
+    const health = warned.health();
+    expect(health.state).toBe('degraded');
+    expect(health.message).toMatch(
+      /the gateway's certificate expires on \d{4}-\d\d-\d\dT.*; the server's certificate expires on/,
+    );
+    await warned.stop();
+  });
+
   it('given mode poll, when running, then values are read every pollIntervalMs in reads split to the limit', async () => {
     const names = ['Speed', 'SealTemperature', 'GoodCount', 'RejectCount', 'BatchId', 'Enabled'];
     const { driver, host } = await run(
