@@ -202,3 +202,22 @@ export interface DriverFactory<Settings = unknown, TagConfig = unknown> {
 }
 
 export type { TagValue };
+
+/** Config problems every driver with configured tags checks: a name or an explicit id given twice. */
+export function duplicateTagProblems(
+  tags: readonly { name: string; id?: string }[],
+): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const names = new Set<string>();
+  const ids = new Set<string>();
+  tags.forEach((tag, i) => {
+    if (names.has(tag.name))
+      problems.push({ path: `tags/${i}/name`, message: `duplicate tag name ${tag.name}` });
+    names.add(tag.name);
+    const id = tag.id ?? tag.name;
+    if (ids.has(id) && tag.id !== undefined)
+      problems.push({ path: `tags/${i}/id`, message: `duplicate tag id ${id}` });
+    ids.add(id);
+  });
+  return problems;
+}

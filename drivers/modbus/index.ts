@@ -1,5 +1,5 @@
 /** The Modbus driver's door: its factory, for the gateway's driver registry. */
-import type { DriverFactory, SourceConfig } from '../core/index.ts';
+import { type DriverFactory, duplicateTagProblems, type SourceConfig } from '../core/index.ts';
 import { pointSpan, resolvePoint } from './address.ts';
 import { ModbusDriver, type ModbusSourceConfig } from './driver.ts';
 import { ModbusPoll, ModbusSettings, ModbusTagConfig } from './settings.ts';
@@ -17,16 +17,9 @@ function check(config: SourceConfig<ModbusSettings, ModbusTagConfig>): { path: s
     problems.push({ path: 'settings/reconnectMaxMs', message: 'must be at least reconnectMinMs' });
   }
   const groups = ((config.poll as ModbusPoll | undefined)?.groups ?? {}) as Record<string, unknown>;
-  const names = new Set<string>();
-  const ids = new Set<string>();
+  problems.push(...duplicateTagProblems(config.tags));
   config.tags.forEach((tag, i) => {
     const at = `tags/${i}`;
-    if (names.has(tag.name)) problems.push({ path: `${at}/name`, message: `duplicate tag name ${tag.name}` });
-    names.add(tag.name);
-    const id = tag.id ?? tag.name;
-    if (ids.has(id) && tag.id !== undefined)
-      problems.push({ path: `${at}/id`, message: `duplicate tag id ${id}` });
-    ids.add(id);
     if (tag.group !== undefined && tag.group !== 'default' && !(tag.group in groups)) {
       problems.push({ path: `${at}/group`, message: `no poll group ${tag.group} in poll.groups` });
     }

@@ -1,5 +1,5 @@
 /** The OPC UA driver's door: its factory for the gateway's driver registry, and its certificate store. */
-import type { DriverFactory, SourceConfig } from '../core/index.ts';
+import { type DriverFactory, duplicateTagProblems, type SourceConfig } from '../core/index.ts';
 import type { OpcuaSourceConfig } from './driver.ts';
 import { LazyOpcuaDriver } from './lazy-driver.ts';
 import { OpcuaBrowse, OpcuaSettings, OpcuaTagConfig } from './settings.ts';
@@ -28,16 +28,7 @@ function check(config: SourceConfig<OpcuaSettings, OpcuaTagConfig>): { path: str
   if (config.tags.length === 0 && config.browse === undefined) {
     problems.push({ path: 'tags', message: 'list tags (name and nodeId) or set browse' });
   }
-  const names = new Set<string>();
-  const ids = new Set<string>();
-  config.tags.forEach((tag, i) => {
-    if (names.has(tag.name))
-      problems.push({ path: `tags/${i}/name`, message: `duplicate tag name ${tag.name}` });
-    names.add(tag.name);
-    const id = tag.id ?? tag.name;
-    if (ids.has(id)) problems.push({ path: `tags/${i}/id`, message: `duplicate tag id ${id}` });
-    ids.add(id);
-  });
+  problems.push(...duplicateTagProblems(config.tags));
   return problems;
 }
 

@@ -78,8 +78,8 @@ describe('gateway config', () => {
     );
     expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
       'sources[0].settings.serial: transport rtu needs serial.path',
-      'sources[0].tags[0].writable: input is read-only in Modbus',
       'sources[0].tags[1].name: duplicate tag name x',
+      'sources[0].tags[0].writable: input is read-only in Modbus',
       'sources[0].tags[1].address: coil holds bits: type must be bool, not float32',
       'sources[0].tags[2].group: no poll group nosuch in poll.groups',
     ]);
