@@ -13,7 +13,7 @@ const HELP = `plantgate ${VERSION} — an edge gateway for plant data
   plantgate config check FILE                validate a gateway config
   plantgate query --config FILE OPERATION [SOURCE] ['JSON']
                                              run a typed operation on the running gateway
-  plantgate demo [--dir DIR] [--smoke]       simulated boiler house and a gateway, on loopback
+  plantgate demo [--dir DIR] [--smoke]       simulated boiler house and packaging line, a gateway and a bridge, on loopback
   plantgate sim modbus [--port N]            the simulated boiler house alone (Modbus TCP)
   plantgate sim opcua [--port N] [--pki DIR] the simulated packaging line alone (OPC UA)
   plantgate opcua certificates --config FILE the gateway's OPC UA certificates: own, trusted, rejected
