@@ -112,6 +112,8 @@ export class OpcuaDriver
 
   async start(_signal: AbortSignal): Promise<void> {
     this.state = 'starting';
+    this.refused = 0;
+    this.monitored = 0;
     await this.session.open();
     try {
       const session = this.session.session;
@@ -163,11 +165,10 @@ export class OpcuaDriver
       else if (facts.daysLeft < s.certificateWarningDays)
         warnings.push(`${whose} expires on ${facts.notAfter}`);
     }
-    const expired = Object.values(certificates).some((c) => c && c.daysLeft < 0);
     const degraded = !stats.connected || this.refused > 0 || warnings.length > 0;
     const message = [!stats.connected ? stats.lastError : undefined, ...warnings].filter(Boolean).join('; ');
     return {
-      state: this.state === 'running' && (degraded || expired) ? 'degraded' : this.state,
+      state: this.state === 'running' && degraded ? 'degraded' : this.state,
       ...(message ? { message } : {}),
       details: {
         endpoint: s.endpoint,

@@ -76,7 +76,8 @@ export class OpcuaSession {
   readonly stats: SessionStats = { connected: false, sessionsCreated: 0, reconnects: 0 };
   private client: OPCUAClient | undefined;
   private current: ClientSession | undefined;
-  private serverCertificate: Buffer | undefined;
+  private ownFacts: CertificateFacts | undefined;
+  private serverFacts: CertificateFacts | undefined;
   private certificateManager: OPCUACertificateManager | undefined;
   private readonly settings: OpcuaSettings;
   private readonly pkiDir: string;
@@ -159,7 +160,9 @@ export class OpcuaSession {
       this.stats.sessionsCreated++;
       session.on('session_restored', () => this.stats.sessionsCreated++);
       this.current = session;
-      this.serverCertificate = client.serverCertificate as Buffer | undefined;
+      const serverCertificate = client.serverCertificate as Buffer | undefined;
+      this.serverFacts = serverCertificate ? certificateFacts(serverCertificate) : undefined;
+      this.ownFacts = certificateFacts(ownCertificateFile(this.pkiDir));
       this.stats.connected = true;
       this.stats.lastError = undefined;
     } catch (error) {
@@ -183,10 +186,14 @@ export class OpcuaSession {
     libraryLogs.delete(this.log);
   }
 
+  /** Both certificates' facts, read from their files once a session; the days left counted at each call. */
   certificates(): { own?: CertificateFacts; server?: CertificateFacts } {
+    const now = Date.now();
+    const days = (facts: CertificateFacts | undefined) =>
+      facts && { ...facts, daysLeft: Math.floor((Date.parse(facts.notAfter) - now) / 86_400_000) };
     return {
-      own: certificateFacts(ownCertificateFile(this.pkiDir)),
-      ...(this.serverCertificate ? { server: certificateFacts(this.serverCertificate) } : {}),
+      own: days(this.ownFacts),
+      ...(this.serverFacts ? { server: days(this.serverFacts) } : {}),
     };
   }
 }
