@@ -64,20 +64,22 @@ export interface RawHistoryRead {
 }
 
 /** The aggregates of DESIGN.md's values.processed, by their plantgate names. */
-export type AggregateName =
-  | 'INTERP'
-  | 'AVG'
-  | 'TIMEAVERAGE'
-  | 'MIN'
-  | 'MAX'
-  | 'COUNT'
-  | 'RANGE'
-  | 'DELTA'
-  | 'TOTAL'
-  | 'PERCENTGOOD'
-  | 'PERCENTBAD'
-  | 'VARIANCE'
-  | 'STDDEV';
+export const AGGREGATE_NAMES = [
+  'INTERP',
+  'AVG',
+  'TIMEAVERAGE',
+  'MIN',
+  'MAX',
+  'COUNT',
+  'RANGE',
+  'DELTA',
+  'TOTAL',
+  'PERCENTGOOD',
+  'PERCENTBAD',
+  'VARIANCE',
+  'STDDEV',
+] as const;
+export type AggregateName = (typeof AGGREGATE_NAMES)[number];
 
 export interface ProcessedQuery {
   start: number;

@@ -11,24 +11,17 @@
  * value × seconds. PERCENTGOOD and PERCENTBAD share the bucket's time: no data counts as bad, an
  * uncertain sample as neither.
  */
-import { numericValue, type Status, type Value } from '../../drivers/core/index.ts';
+import {
+  AGGREGATE_NAMES,
+  type AggregateName,
+  numericValue,
+  type Status,
+  type Value,
+} from '../../drivers/core/index.ts';
 
-export const AGGREGATES = [
-  'INTERP',
-  'AVG',
-  'TIMEAVERAGE',
-  'MIN',
-  'MAX',
-  'COUNT',
-  'RANGE',
-  'DELTA',
-  'TOTAL',
-  'PERCENTGOOD',
-  'PERCENTBAD',
-  'VARIANCE',
-  'STDDEV',
-] as const;
-export type Aggregate = (typeof AGGREGATES)[number];
+/** The aggregates the core computes: the same names a driver may compute itself (drivers/core). */
+export const AGGREGATES = AGGREGATE_NAMES;
+export type Aggregate = AggregateName;
 
 export interface Bucket {
   start: number;
