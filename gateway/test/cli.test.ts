@@ -14,7 +14,11 @@ const NODE = process.execPath;
 
 async function plantgate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(NODE, [BIN, ...args], { timeout: 20_000 });
+    // An audit export of a busy run is several MB; execFile cuts output at 1 MB by default.
+    const { stdout, stderr } = await run(NODE, [BIN, ...args], {
+      timeout: 20_000,
+      maxBuffer: 256 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -191,6 +195,7 @@ describe('plantgate CLI', () => {
     const verify = await plantgate('audit', 'verify', '--config', configFile);
     expect(verify).toMatchObject({ code: 0, stdout: expect.stringContaining('audit log intact') });
     const exported = await plantgate('audit', 'export', '--config', configFile);
+    expect(exported.code).toBe(0);
     const recorded = exported.stdout
       .trim()
       .split('\n')
