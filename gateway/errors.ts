@@ -92,7 +92,7 @@ const DRIVER_CODES = {
   PG_ERR_DEVICE_TIMEOUT: { status: 504, doc: 'The device did not answer in time.' },
   PG_ERR_DEVICE_EXCEPTION: {
     status: 502,
-    doc: 'The device answered with a protocol exception (e.g. a Modbus exception code).',
+    doc: 'The device answered with an exception: a Modbus exception code, an error from a database.',
   },
   PG_ERR_ABORTED: { status: 499, doc: 'The caller cancelled the operation.' },
   PG_ERR_BAD_SETTINGS: { status: 400, doc: "A source's settings are not usable by its driver." },

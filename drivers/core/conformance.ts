@@ -1,17 +1,18 @@
 /**
  * The conformance suite: the same scenarios for every driver, each run against its real peer. A driver
  * test file calls `describeDriverConformance` with a setup that starts the peer and a started driver
- * and says which values the peer serves.
+ * and says which values the peer serves. A driver that pushes values is watched through its host; one
+ * that does not (a historian) is asked with snapshot reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capabilitiesOf, type Driver, hasCapability } from './driver.ts';
-import type { Tag, TagValueData } from './model.ts';
+import type { Tag, TagValueData, Value } from './model.ts';
 import type { RecordingHost } from './testing.ts';
 
 export interface ConformanceFixture {
   driver: Driver;
   host: RecordingHost;
-  /** Tags (by id) whose value the peer serves, and that value. */
+  /** Tags (by id) whose latest value the peer serves, and that value. */
   served: { tag: string; value: TagValueData }[];
   /** Writable tags and a new value for each, different from what is served. */
   writes: { tag: string; value: TagValueData }[];
@@ -43,9 +44,32 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
     };
     const signal = () => new AbortController().signal;
 
+    /** The latest value of each tag: pushed through the host, or read with a snapshot. */
+    const current = async (): Promise<Map<string, Value>> => {
+      if (hasCapability(f.driver, 'pushesValues')) return f.host.latest;
+      if (!hasCapability(f.driver, 'snapshotRead')) throw new Error('no snapshot read');
+      const tags = [...tagsById.values()];
+      const values = await f.driver.readSnapshot(tags, signal());
+      return new Map(tags.map((t, i) => [t.id, values[i]!]));
+    };
+    const waitFor = async (predicate: (latest: Map<string, Value>) => boolean, what: string) => {
+      if (hasCapability(f.driver, 'pushesValues')) return f.host.waitFor(predicate, 15_000, what);
+      const deadline = Date.now() + 15_000;
+      let latest = await current();
+      while (!predicate(latest)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; latest: ${JSON.stringify([...latest])}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        latest = await current();
+      }
+    };
+
     beforeAll(async () => {
       f = await setup();
       if (hasCapability(f.driver, 'tagCatalog')) for (const t of f.driver.listTags()) tagsById.set(t.id, t);
+      else if (hasCapability(f.driver, 'tagSearch')) {
+        const ids = [...f.served, ...f.writes, f.badWrite].map((s) => s.tag).concat(f.missing, f.readOnly);
+        for (const t of await f.driver.getTags([...new Set(ids)], signal())) tagsById.set(t.id, t);
+      }
     }, 60_000);
     afterAll(async () => {
       await f?.teardown();
@@ -62,21 +86,19 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
     });
 
     it('given the peer serves values, when they are reported, then each tag has the served value and good quality', async () => {
-      await f.host.waitFor(
-        (latest) => f.served.every((s) => latest.get(s.tag)?.status === 'good'),
-        15_000,
-        'good values',
-      );
-      for (const s of f.served) near(f.host.latest.get(s.tag)!.value, s.value);
+      await waitFor((latest) => f.served.every((s) => latest.get(s.tag)?.status === 'good'), 'good values');
+      const latest = await current();
+      for (const s of f.served) near(latest.get(s.tag)!.value, s.value);
     });
 
     it('given a tag at a point the peer lacks, when read, then only that tag is bad and keeps the protocol code', async () => {
-      await f.host.waitFor((latest) => latest.get(f.missing)?.status === 'bad', 15_000, `bad ${f.missing}`);
-      const missing = f.host.latest.get(f.missing)!;
+      await waitFor((latest) => latest.get(f.missing)?.status === 'bad', `bad ${f.missing}`);
+      const latest = await current();
+      const missing = latest.get(f.missing)!;
       expect(missing.value).toBeNull();
       expect(typeof missing.statusCode).toBe('number');
       expect(missing.error).toBeTruthy();
-      for (const s of f.served) expect(f.host.latest.get(s.tag)!.status).toBe('good');
+      for (const s of f.served) expect(latest.get(s.tag)!.status).toBe('good');
     });
 
     it('given the snapshot capability, when read, then it answers the latest value of each tag in order', async () => {
@@ -104,7 +126,7 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
       for (const r of results.slice(0, f.writes.length)) expect(r).toEqual({ ok: true });
       expect(results[f.writes.length]).toMatchObject({ ok: false, code: 'PG_ERR_TAG_NOT_WRITABLE' });
       expect(results[f.writes.length + 1]).toMatchObject({ ok: false, code: 'PG_ERR_BAD_VALUE' });
-      await f.host.waitFor(
+      await waitFor(
         (latest) =>
           f.writes.every((w) => {
             const v = latest.get(w.tag)?.value;
@@ -112,7 +134,6 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
               ? Math.abs(v - w.value) < 1e-3
               : JSON.stringify(v) === JSON.stringify(w.value);
           }),
-        15_000,
         'written values read back',
       );
     });
@@ -137,6 +158,11 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
       const count = f.host.updates.length;
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(f.host.updates.length).toBe(count);
+      if (!hasCapability(f.driver, 'pushesValues') && hasCapability(f.driver, 'snapshotRead')) {
+        // A stopped source answers nothing from its peer.
+        const after = await f.driver.readSnapshot([tag(f.served[0]!.tag)], signal()).catch(() => []);
+        for (const v of after) expect(v.status).toBe('bad');
+      }
     });
   });
 }

@@ -96,6 +96,22 @@ export interface ProcessedHistoryRead {
   readProcessed(tag: Tag, query: ProcessedQuery, signal: AbortSignal): Promise<Map<AggregateName, Value[]>>;
 }
 
+export interface PlotQuery {
+  start: number;
+  end: number;
+  /** Buckets of equal width between start and end. */
+  intervals: number;
+}
+
+/**
+ * Plot values picked by the source itself, by the same rule as the core's (per bucket the first, last,
+ * minimum, maximum and first non-good sample, each once, in time order); `undefined`: the core picks
+ * them from raw values.
+ */
+export interface PlotHistoryRead {
+  readPlot(tag: Tag, query: PlotQuery, signal: AbortSignal): Promise<Value[] | undefined>;
+}
+
 /**
  * Values at given times, from the source's own history service. `undefined`: the source cannot answer
  * for this tag, and the core takes the value in force at each time from raw values.
@@ -131,6 +147,7 @@ export type Capability =
   | 'snapshotRead'
   | 'rawHistoryRead'
   | 'processedHistoryRead'
+  | 'plotHistoryRead'
   | 'atTimesRead'
   | 'valueWrite'
   | 'pushesValues';
@@ -141,6 +158,7 @@ interface CapabilityMap {
   snapshotRead: SnapshotRead;
   rawHistoryRead: RawHistoryRead;
   processedHistoryRead: ProcessedHistoryRead;
+  plotHistoryRead: PlotHistoryRead;
   atTimesRead: AtTimesRead;
   valueWrite: ValueWrite;
   pushesValues: PushesValues;
@@ -152,6 +170,7 @@ const capabilityProbe: { [C in Capability]: (driver: object) => boolean } = {
   snapshotRead: (d) => typeof (d as SnapshotRead).readSnapshot === 'function',
   rawHistoryRead: (d) => typeof (d as RawHistoryRead).readRaw === 'function',
   processedHistoryRead: (d) => typeof (d as ProcessedHistoryRead).readProcessed === 'function',
+  plotHistoryRead: (d) => typeof (d as PlotHistoryRead).readPlot === 'function',
   atTimesRead: (d) => typeof (d as AtTimesRead).readAtTimes === 'function',
   valueWrite: (d) => typeof (d as ValueWrite).writeValues === 'function',
   pushesValues: (d) => (d as PushesValues).pushesValues === true,

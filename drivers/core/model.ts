@@ -80,6 +80,7 @@ export const StatusCodes = {
   BadOutOfRange: 0x803c0000,
   BadNotWritable: 0x803b0000,
   BadDecodingError: 0x80070000,
+  BadNoData: 0x809b0000,
 } as const;
 
 export function badValue(time: number, statusCode: number, error: string): Value {

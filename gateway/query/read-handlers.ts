@@ -110,7 +110,12 @@ async function samplesForBuckets(
 export function readPlot(env: ReadEnv, request: OperationRequest<'values.plot'>) {
   const { start, end } = range(request, env.now);
   const list = buckets(start, end, (end - start) / request.intervals);
+  const driver = runningDriver(env.source);
   return perTag(env, request.tags, async (tag) => {
+    const native = hasCapability(driver, 'plotHistoryRead')
+      ? await driver.readPlot(tag, { start, end, intervals: request.intervals }, env.signal)
+      : undefined;
+    if (native) return [{ values: native.map(toWire) }];
     const samples = await samplesForBuckets(env, tag, start, end);
     return [{ values: plotValues(samples, list).map(toWire) }];
   });
