@@ -57,7 +57,8 @@ export function describeDriverConformance(name: string, setup: () => Promise<Con
       const deadline = Date.now() + 15_000;
       let latest = await current();
       while (!predicate(latest)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; latest: ${JSON.stringify([...latest])}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; latest: ${JSON.stringify([...latest])}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
         latest = await current();
       }

@@ -52,6 +52,9 @@ export abstract class Dialect {
   protected abstract timestampMs(column: string): string;
   /** A numeric expression as double precision. */
   abstract toDouble(expression: string): string;
+  /** Typed NULLs, so the branches of a UNION agree on their columns' types. */
+  abstract readonly nullText: string;
+  abstract readonly nullDouble: string;
 
   /** A table or column name from the config, checked again here and quoted. */
   quoteIdentifier(name: string): string {
@@ -90,6 +93,8 @@ export abstract class Dialect {
 class PostgresDialect extends Dialect {
   readonly name = 'postgres' as const;
   readonly defaultPort = 5432;
+  readonly nullText = 'CAST(NULL AS TEXT)';
+  readonly nullDouble = 'CAST(NULL AS DOUBLE PRECISION)';
   protected quotePart(part: string): string {
     return `"${part}"`;
   }
@@ -108,6 +113,9 @@ class PostgresDialect extends Dialect {
 class MysqlDialect extends Dialect {
   readonly name = 'mysql' as const;
   readonly defaultPort = 3306;
+  // MySQL types a plain NULL from the other branches; a cast would bring the connection's collation.
+  readonly nullText = 'NULL';
+  readonly nullDouble = 'NULL';
   protected quotePart(part: string): string {
     return `\`${part}\``;
   }
@@ -126,6 +134,8 @@ class MysqlDialect extends Dialect {
 class MssqlDialect extends Dialect {
   readonly name = 'mssql' as const;
   readonly defaultPort = 1433;
+  readonly nullText = 'CAST(NULL AS NVARCHAR(4000))';
+  readonly nullDouble = 'CAST(NULL AS FLOAT)';
   protected quotePart(part: string): string {
     return `[${part}]`;
   }

@@ -77,8 +77,8 @@ export function seriesOf(m: Mapping, tag: Tag): Series {
   return {
     where: () => `${column} IS NOT NULL`,
     columns: text
-      ? `${m.time} AS t, NULL AS v, ${column} AS x, NULL AS q`
-      : `${m.time} AS t, ${column} AS v, NULL AS x, NULL AS q`,
+      ? `${m.time} AS t, ${m.dialect.nullDouble} AS v, ${column} AS x, NULL AS q`
+      : `${m.time} AS t, ${column} AS v, ${m.dialect.nullText} AS x, NULL AS q`,
     value: text ? undefined : column,
   };
 }

@@ -25,7 +25,11 @@ for (const dialect of configuredDatabases()) {
       ['Missing', 'Never recorded', ''],
       ['ReadOnly', 'Lab value', 'g/l'],
     ])
-      await db.exec(`INSERT INTO ${catalog} (name, description, units) VALUES (?, ?, ?)`, [name, description, units]);
+      await db.exec(`INSERT INTO ${catalog} (name, description, units) VALUES (?, ?, ?)`, [
+        name,
+        description,
+        units,
+      ]);
     const t0 = Date.now() - 3_600_000;
     const samples: Sample[] = [];
     for (let i = 0; i < 10; i++) {

@@ -26,7 +26,8 @@ export function configuredDatabases(): TestDatabase['dialect'][] {
   const out: TestDatabase['dialect'][] = [];
   for (const dialect of ['postgres', 'mysql'] as const) {
     if (process.env[ENV[dialect]]) out.push(dialect);
-    else if (process.env.CI) throw new Error(`${ENV[dialect]} is required in CI (.ci/run starts the database)`);
+    else if (process.env.CI)
+      throw new Error(`${ENV[dialect]} is required in CI (.ci/run starts the database)`);
     else console.warn(`NOTICE: ${ENV[dialect]} is not set: the SQL driver's ${dialect} tests are skipped`);
   }
   return out;
@@ -85,7 +86,9 @@ export async function createNarrowTables(db: TestDatabase, history: string, cata
   await db.exec(`CREATE INDEX ${history}_tag_ts ON ${history} (tag, ts)`);
   if (catalog) {
     await db.exec(`DROP TABLE IF EXISTS ${catalog}`);
-    await db.exec(`CREATE TABLE ${catalog} (name VARCHAR(256) PRIMARY KEY, description VARCHAR(1024), units VARCHAR(64))`);
+    await db.exec(
+      `CREATE TABLE ${catalog} (name VARCHAR(256) PRIMARY KEY, description VARCHAR(1024), units VARCHAR(64))`,
+    );
   }
 }
 
@@ -97,15 +100,28 @@ export interface Sample {
   quality?: number | null;
 }
 
-export async function insertSamples(db: TestDatabase, table: string, samples: readonly Sample[]): Promise<void> {
+export async function insertSamples(
+  db: TestDatabase,
+  table: string,
+  samples: readonly Sample[],
+): Promise<void> {
   for (let i = 0; i < samples.length; i += 1000) {
     const chunk = samples.slice(i, i + 1000);
     const params: unknown[] = [];
     const rows = chunk.map((s) => {
-      params.push(s.tag, new Date(s.time).toISOString().replace('T', ' ').replace('Z', ''), s.value, s.text ?? null, s.quality ?? 192);
+      params.push(
+        s.tag,
+        new Date(s.time).toISOString().replace('T', ' ').replace('Z', ''),
+        s.value,
+        s.text ?? null,
+        s.quality ?? 192,
+      );
       return '(?, ?, ?, ?, ?)';
     });
-    await db.exec(`INSERT INTO ${table} (tag, ts, value, text_value, quality) VALUES ${rows.join(', ')}`, params);
+    await db.exec(
+      `INSERT INTO ${table} (tag, ts, value, text_value, quality) VALUES ${rows.join(', ')}`,
+      params,
+    );
   }
 }
 
