@@ -34,7 +34,7 @@ export function qualityStatus(q: unknown, codes: QualityCodes): { status: Status
 }
 
 /** A stored number or text as a value of the tag's type. */
-export function valueOf(v: unknown, x: unknown, tag: Tag): TagValueData {
+export function storedValue(v: unknown, x: unknown, tag: Tag): TagValueData {
   if (v !== null && v !== undefined) {
     const type = tag.dataType;
     if (type === 'bool') return Number(v) !== 0;
@@ -59,7 +59,7 @@ export function rowValue(
   const quality = qualityStatus(row[offset + 3], codes);
   const value: Value = {
     time: timeOf(row[offset], storage),
-    value: valueOf(row[offset + 1], row[offset + 2], tag),
+    value: storedValue(row[offset + 1], row[offset + 2], tag),
     status: quality.status,
   };
   if (quality.statusCode !== undefined) value.statusCode = quality.statusCode;

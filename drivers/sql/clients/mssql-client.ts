@@ -26,20 +26,19 @@ export interface MssqlInput {
  * The declared inputs of a statement: tag names and patterns NVARCHAR(4000) (a tag name is at most
  * 256 characters), times DATETIME2(7), numbers FLOAT or BIGINT. Named @p1…, as the dialect writes them.
  */
+const MSSQL_TYPE: Record<Param['type'], () => sql.ISqlType> = {
+  text: () => sql.NVarChar(4000),
+  time: () => sql.DateTime2(7),
+  float: () => sql.Float(),
+  int: () => sql.BigInt(),
+};
+
 export function mssqlInputs(statement: Statement): MssqlInput[] {
-  return statement.params.map((p: Param, i) => {
-    const name = `p${i + 1}`;
-    switch (p.type) {
-      case 'text':
-        return { name, type: sql.NVarChar(4000), value: p.value as string | null };
-      case 'time':
-        return { name, type: sql.DateTime2(7), value: new Date(p.value as number) };
-      case 'float':
-        return { name, type: sql.Float(), value: p.value as number | null };
-      case 'int':
-        return { name, type: sql.BigInt(), value: p.value as number | null };
-    }
-  });
+  return statement.params.map((p: Param, i) => ({
+    name: `p${i + 1}`,
+    type: MSSQL_TYPE[p.type](),
+    value: p.type === 'time' ? new Date(p.value as number) : p.value,
+  }));
 }
 
 /** The pool's config: TLS on and the server's certificate checked unless the source says otherwise. */
