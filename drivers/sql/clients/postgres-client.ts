@@ -88,12 +88,26 @@ export class PostgresClient implements SqlClient {
     );
   }
 
+  /**
+   * A client from the pool. While it is out, a connection lost under it is also emitted as an event,
+   * besides failing its query; the listener keeps that from ending the process.
+   */
   private async connect(): Promise<pg.PoolClient> {
+    let client: pg.PoolClient;
     try {
-      return await this.pool.connect();
+      client = await this.pool.connect();
     } catch (error) {
       throw databaseError(error, this.where);
     }
+    const onError = () => {};
+    client.on('error', onError);
+    const release = client.release.bind(client);
+    client.release = (destroy?: boolean | Error) => {
+      client.off('error', onError);
+      client.release = release;
+      release(destroy);
+    };
+    return client;
   }
 
   /** pg_cancel_backend from a connection of its own: the pool may be full of busy ones. */

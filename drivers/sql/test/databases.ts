@@ -7,8 +7,8 @@ import { Ajv } from 'ajv';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { RecordingHost } from '../../core/testing.ts';
-import type { DialectName } from '../settings.ts';
 import { createSqlDriver, type SqlSourceConfig } from '../driver.ts';
+import type { DialectName } from '../settings.ts';
 import { SqlSettings, type SqlTagConfig } from '../settings.ts';
 
 export interface TestDatabase {
