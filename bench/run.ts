@@ -10,6 +10,7 @@ import { runPlanBenchmark } from './modbus-plan.ts';
 import { runPollBenchmark } from './modbus-poll.ts';
 import { runOpcuaBenchmark } from './opcua-subscribe.ts';
 import { accessAuditLatency, auditThroughput, fdatasyncFloor } from './security.ts';
+import { runSqlBenchmark } from './sql-raw.ts';
 
 const here = import.meta.dirname;
 
@@ -106,6 +107,43 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
               r.refusedItems,
               r.valuesGood,
               `${r.latestValueAgeMs} ms`,
+            ],
+          ],
+        },
+      ],
+    };
+  },
+  async sql() {
+    const r = await runSqlBenchmark();
+    return {
+      results: r,
+      tables: [
+        {
+          headers: ['values', 'read', 'time (median of 3)', 'to direct pg', 'RSS growth (largest)', 'target'],
+          rows: [
+            [
+              r.rows,
+              'SQL driver, streamed',
+              `${r.driverMs} ms`,
+              `${r.ratio}× (${r.ratioToArrays}× to arrays)`,
+              `${r.driverRssGrowthMB} MB`,
+              '≤ 1.3×, < 100 MB',
+            ],
+            [
+              r.rows,
+              'direct pg query, row objects',
+              `${r.directPgMs} ms`,
+              '1×',
+              `${r.directPgRssGrowthMB} MB`,
+              '',
+            ],
+            [
+              r.rows,
+              'direct pg query, arrays',
+              `${r.directPgArraysMs} ms`,
+              '',
+              `${r.directPgArraysRssGrowthMB} MB`,
+              '',
             ],
           ],
         },
