@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the single binary from an empty folder with no node_modules and no Node on PATH: --version, the
 # demo's smoke check (Modbus and OPC UA, both simulators inside the binary), the OPC UA certificate
-# store, and a Modbus RTU read over a socat pty pair from pymodbus (which proves the serial-port addon
+# store, a read of PostgreSQL and MariaDB history through SQL sources (where the test databases are
+# given), and a Modbus RTU read over a socat pty pair from pymodbus (which proves the serial-port addon
 # loads from the binary's embedded assets).
 set -euo pipefail
 binary=$(realpath "${1:-dist/plantgate-linux-x64}")
@@ -28,6 +29,56 @@ run ./plantgate secrets check --config "$work/demo/gateway.yaml"
 certificates=$(run ./plantgate opcua certificates --config "$work/demo/gateway.yaml")
 echo "$certificates"
 echo "$certificates" | grep -A1 '^trusted' | grep -q 'packaging-line simulator' || { echo "no trusted OPC UA server certificate" >&2; exit 1; }
+
+# SQL sources: the database client libraries load from the binary and read the latest sample.
+if [ -n "${PLANTGATE_TEST_POSTGRES_URL:-}" ] && [ -n "${PLANTGATE_TEST_MYSQL_URL:-}" ]; then
+  table="plantgate_smoke_$$"
+  create="CREATE TABLE $table (tag VARCHAR(64) NOT NULL, ts TIMESTAMP(3) NOT NULL, value DOUBLE PRECISION)"
+  insert="INSERT INTO $table VALUES ('Smoke.Value', '2026-01-01 00:00:00', 42.5)"
+  psql -q "$PLANTGATE_TEST_POSTGRES_URL" -c "$create" -c "$insert"
+  my_args=(-h 127.0.0.1 -P "$(echo "$PLANTGATE_TEST_MYSQL_URL" | sed -E 's|.*:([0-9]+)/.*|\1|')" -u root "$(basename "$PLANTGATE_TEST_MYSQL_URL")")
+  mysql "${my_args[@]}" -e "$create; $insert"
+  drop_tables() {
+    psql -q "$PLANTGATE_TEST_POSTGRES_URL" -c "DROP TABLE IF EXISTS $table" || true
+    mysql "${my_args[@]}" -e "DROP TABLE IF EXISTS $table" || true
+  }
+  sql_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  source_yaml() { # id dialect url
+    local host port db
+    host=$(echo "$3" | sed -E 's|^[a-z]+://[^@]*@([^:/]+).*|\1|')
+    port=$(echo "$3" | sed -E 's|.*:([0-9]+)/.*|\1|')
+    db=$(basename "$3")
+    cat <<YAML
+  - id: $1
+    driver: sql
+    settings:
+      dialect: $2
+      connection: { host: $host, port: $port, database: $db, user: $(echo "$3" | sed -E 's|^[a-z]+://([^@:]*).*|\1|'), tls: { enabled: false } }
+      history: { table: $table, tagColumn: tag, timeColumn: ts, valueColumn: value }
+YAML
+  }
+  {
+    echo "gateway: { id: smoke-sql, dataDir: ./sql-data }"
+    echo "console: { port: $sql_port }"
+    echo "sources:"
+    source_yaml pg postgres "$PLANTGATE_TEST_POSTGRES_URL"
+    source_yaml maria mysql "$PLANTGATE_TEST_MYSQL_URL"
+  } > sql.yaml
+  env -i PATH=/usr/bin:/bin HOME="$work" ./plantgate gateway --config sql.yaml 2> sql-gateway.log & sql_pid=$!; pids+=($sql_pid)
+  for source in pg maria; do
+    answer=""
+    for _ in $(seq 100); do
+      answer=$(run ./plantgate query --config sql.yaml values.snapshot "$source" '{"tags":["Smoke.Value"]}' 2>/dev/null || true)
+      echo "$answer" | grep -q '"value": 42.5' && break
+      sleep 0.2
+    done
+    echo "$answer" | grep -q '"value": 42.5' || { echo "SQL read ($source) through the binary failed: $answer" >&2; cat sql-gateway.log >&2; drop_tables; exit 1; }
+    echo "SQL read ($source) through the binary: ok"
+  done
+  kill "$sql_pid"; drop_tables
+else
+  echo "NOTICE: PLANTGATE_TEST_POSTGRES_URL or PLANTGATE_TEST_MYSQL_URL not set: no SQL read through the binary"
+fi
 
 socat pty,raw,echo=0,link="$work/a" pty,raw,echo=0,link="$work/b" & pids+=($!)
 for _ in $(seq 50); do [ -e "$work/a" ] && [ -e "$work/b" ] && break; sleep 0.1; done
