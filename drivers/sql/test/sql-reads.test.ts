@@ -289,6 +289,40 @@ for (const dialect of configuredDatabases()) {
         value: 'm10',
         time: T0 + 15_500,
       });
+      expect(await w.writeValues([{ tag: press!, value: 1 }], signal())).toMatchObject([
+        { ok: false, code: 'PG_ERR_TAG_NOT_WRITABLE' },
+      ]);
+    });
+
+    it('given a wide table with writes enabled, when values are written, then each is a row of its own column', async () => {
+      const { driver } = await startSqlDriver(
+        'wide-writes',
+        sqlSettings(db, {
+          history: { layout: 'wide', table: wide, timeColumn: 't_ms', timeStorage: 'epochMilliseconds' },
+          writes: { enabled: true },
+        }),
+        [
+          { name: 'Press', column: 'pressure' },
+          { name: 'Mode', column: 'mode', dataType: 'string' },
+        ],
+      );
+      drivers.push(driver);
+      const w = driver as WideSqlDriver;
+      const [press, mode] = w.listTags();
+      const results = await w.writeValues(
+        [
+          { tag: press!, value: 77.5, time: T0 + 100_000 },
+          { tag: mode!, value: 'auto', time: T0 + 101_000 },
+          { tag: mode!, value: 3 },
+        ],
+        signal(),
+      );
+      expect(results).toMatchObject([{ ok: true }, { ok: true }, { ok: false, code: 'PG_ERR_BAD_VALUE' }]);
+      const latest = await w.readSnapshot([press!, mode!], signal());
+      expect(latest.map((v) => [v.time - T0, v.value])).toEqual([
+        [100_000, 77.5],
+        [101_000, 'auto'],
+      ]);
     });
   });
 }
