@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DriverHost, Logger } from './host.ts';
-import type { TagValue } from './model.ts';
+import type { Tag, TagValue } from './model.ts';
 
 export class RecordingHost implements DriverHost {
   readonly updates: TagValue[][] = [];
@@ -59,6 +59,22 @@ export class RecordingHost implements DriverHost {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+/** A float64 tag of that name, as a driver's catalogue would give it; for tests that make tags by hand. */
+export function numericTag(name: string, extra: Partial<Tag> = {}): Tag {
+  return {
+    id: name,
+    name,
+    description: '',
+    units: '',
+    dataType: 'float64',
+    labels: [],
+    properties: {},
+    writable: true,
+    stepped: false,
+    ...extra,
+  };
 }
 
 /** Mulberry32: a small seeded generator, so property tests and benchmarks repeat exactly. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverFactory, Tag } from '../../drivers/core/index.ts';
+import { numericTag } from '../../drivers/core/testing.ts';
 import type { CallContext } from '../api/call-context.ts';
 import { ConfigError, loadGatewayConfig, parseGatewayConfig } from '../config/load.ts';
 import { LocalApiClient } from '../local-api/client.ts';
@@ -21,17 +22,7 @@ import { freePort } from './harness.ts';
 
 const CANARY = 'canary-Zq7e2e-0451';
 
-const tag: Tag = {
-  id: 'Vault.Level',
-  name: 'Vault.Level',
-  description: '',
-  units: '',
-  dataType: 'float64',
-  labels: [],
-  properties: {},
-  writable: true,
-  stepped: false,
-};
+const tag: Tag = numericTag('Vault.Level');
 
 /** A driver with a password that repeats it wherever it can. */
 const careless: DriverFactory = {

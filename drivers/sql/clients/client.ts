@@ -146,6 +146,18 @@ export async function cancellable<T>(
   }
 }
 
+/** Where to connect and as whom, as the pg and mysql2 options name it. */
+export function serverAndUser(settings: SqlSettings, defaultPort: number) {
+  const c = settings.connection;
+  return {
+    host: c.host,
+    port: c.port ?? defaultPort,
+    database: c.database,
+    user: c.user,
+    ...(c.password !== undefined ? { password: c.password } : {}),
+  };
+}
+
 /** host:port/database, for messages (never the user or password). */
 export function describeTarget(settings: SqlSettings, defaultPort: number): string {
   const c = settings.connection;

@@ -12,6 +12,7 @@ import {
   describeTarget,
   RowBatches,
   type SqlClient,
+  serverAndUser,
   tlsOptions,
 } from './client.ts';
 
@@ -33,11 +34,7 @@ export class MysqlClient implements SqlClient {
     const tls = tlsOptions(s);
     this.where = describeTarget(s, 3306);
     this.config = {
-      host: s.connection.host,
-      port: s.connection.port ?? 3306,
-      database: s.connection.database,
-      user: s.connection.user,
-      ...(s.connection.password !== undefined ? { password: s.connection.password } : {}),
+      ...serverAndUser(s, 3306),
       ...(tls ? { ssl: tls } : {}),
       connectTimeout: s.connection.connectTimeoutMs,
       timezone: 'Z',

@@ -9,6 +9,7 @@ import {
   databaseError,
   describeTarget,
   type SqlClient,
+  serverAndUser,
   tlsOptions,
 } from './client.ts';
 
@@ -70,11 +71,7 @@ export class PostgresClient implements SqlClient {
     const tls = tlsOptions(s);
     this.where = describeTarget(s, 5432);
     this.config = {
-      host: s.connection.host,
-      port: s.connection.port ?? 5432,
-      database: s.connection.database,
-      user: s.connection.user,
-      ...(s.connection.password !== undefined ? { password: s.connection.password } : {}),
+      ...serverAndUser(s, 5432),
       ssl: tls ?? false,
       connectionTimeoutMillis: s.connection.connectTimeoutMs,
       application_name: 'plantgate',

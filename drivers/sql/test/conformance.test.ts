@@ -3,7 +3,9 @@ import { describeDriverConformance } from '../../core/conformance.ts';
 import {
   configuredDatabases,
   createNarrowTables,
+  insertCatalog,
   insertSamples,
+  narrowMapping,
   openDatabase,
   type Sample,
   sqlSettings,
@@ -17,19 +19,14 @@ for (const dialect of configuredDatabases()) {
     const history = tableName(`conf_hist_${dialect}`);
     const catalog = tableName(`conf_tags_${dialect}`);
     await createNarrowTables(db, history, catalog);
-    for (const [name, description, units] of [
+    await insertCatalog(db, catalog, [
       ['Temp.A', 'Tank A temperature', 'degC'],
       ['Temp.B', 'Tank B temperature', 'degC'],
       ['Label', 'Batch label', ''],
       ['Flag', 'Agitator running', ''],
       ['Missing', 'Never recorded', ''],
       ['ReadOnly', 'Lab value', 'g/l'],
-    ])
-      await db.exec(`INSERT INTO ${catalog} (name, description, units) VALUES (?, ?, ?)`, [
-        name,
-        description,
-        units,
-      ]);
+    ]);
     const t0 = Date.now() - 3_600_000;
     const samples: Sample[] = [];
     for (let i = 0; i < 10; i++) {
@@ -43,14 +40,7 @@ for (const dialect of configuredDatabases()) {
     samples.push({ tag: 'ReadOnly', time: t0, value: 12.5 });
     await insertSamples(db, history, samples);
     const settings = sqlSettings(db, {
-      history: {
-        table: history,
-        tagColumn: 'tag',
-        timeColumn: 'ts',
-        valueColumn: 'value',
-        textValueColumn: 'text_value',
-        qualityColumn: 'quality',
-      },
+      history: narrowMapping(history),
       catalog: { table: catalog, nameColumn: 'name', descriptionColumn: 'description', unitsColumn: 'units' },
       writes: { enabled: true },
     });

@@ -134,6 +134,28 @@ export function withDefaults<T>(schema: object, value: unknown): T {
   return copy as T;
 }
 
+/** The history mapping of the tables `createNarrowTables` makes. */
+export function narrowMapping(table: string, columns: { text?: boolean; quality?: boolean } = {}) {
+  return {
+    table,
+    tagColumn: 'tag',
+    timeColumn: 'ts',
+    valueColumn: 'value',
+    ...(columns.text === false ? {} : { textValueColumn: 'text_value' }),
+    ...(columns.quality === false ? {} : { qualityColumn: 'quality' }),
+  };
+}
+
+/** Rows of the catalogue table `createNarrowTables` makes: name, description, units. */
+export async function insertCatalog(db: TestDatabase, table: string, rows: readonly (readonly string[])[]) {
+  for (const [name, description, units] of rows)
+    await db.exec(`INSERT INTO ${table} (name, description, units) VALUES (?, ?, ?)`, [
+      name,
+      description,
+      units,
+    ]);
+}
+
 /** Source settings for a test database, TLS off (the CI servers have none) unless the test says otherwise. */
 export function sqlSettings(db: TestDatabase, overrides: Record<string, unknown>): SqlSettings {
   return withDefaults<SqlSettings>(SqlSettings, {

@@ -6,11 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tag } from '../../core/index.ts';
+import { numericTag } from '../../core/testing.ts';
 import type { NarrowSqlDriver } from '../driver.ts';
 import {
   configuredDatabases,
   createNarrowTables,
   insertSamples,
+  narrowMapping,
   openDatabase,
   sqlSettings,
   startSqlDriver,
@@ -47,17 +49,7 @@ function attacks(canary: string): string[] {
   ];
 }
 
-const tagNamed = (name: string): Tag => ({
-  id: name,
-  name,
-  description: '',
-  units: '',
-  dataType: 'float64',
-  labels: [],
-  properties: {},
-  writable: true,
-  stepped: false,
-});
+const tagNamed = (name: string): Tag => numericTag(name);
 
 for (const dialect of configuredDatabases()) {
   describe(`SQL injection (${dialect})`, () => {
@@ -81,13 +73,7 @@ for (const dialect of configuredDatabases()) {
       ]);
       await db.exec(`INSERT INTO ${catalog} (name, description, units) VALUES ('Safe.A', 'a safe tag', 'm')`);
       const settings = sqlSettings(db, {
-        history: {
-          table: history,
-          tagColumn: 'tag',
-          timeColumn: 'ts',
-          valueColumn: 'value',
-          qualityColumn: 'quality',
-        },
+        history: narrowMapping(history, { text: false }),
         writes: { enabled: true },
       });
       driver = (await startSqlDriver('inj', settings)).driver as NarrowSqlDriver;

@@ -13,6 +13,7 @@ import tls from 'node:tls';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver, SnapshotRead, Tag, TagSearch } from '../../core/index.ts';
+import { numericTag } from '../../core/testing.ts';
 import {
   configuredDatabases,
   createNarrowTables,
@@ -109,17 +110,7 @@ describe.runIf(configuredDatabases().includes('postgres'))('SQL driver TLS (post
     drivers.push(driver);
     return driver as Driver & SnapshotRead & TagSearch;
   };
-  const flow = (): Tag => ({
-    id: 'Flow',
-    name: 'Flow',
-    description: '',
-    units: '',
-    dataType: 'float64',
-    labels: [],
-    properties: {},
-    writable: false,
-    stepped: false,
-  });
+  const flow = (): Tag => numericTag('Flow', { writable: false });
 
   it('given a certificate of no CA the gateway trusts, when connecting, then it is refused and nothing is read', async () => {
     const driver = await connect({});

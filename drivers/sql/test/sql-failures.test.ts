@@ -10,6 +10,7 @@ import {
   configuredDatabases,
   createNarrowTables,
   insertSamples,
+  narrowMapping,
   openDatabase,
   sqlSettings,
   startSqlDriver,
@@ -64,13 +65,7 @@ for (const dialect of configuredDatabases()) {
     let locker: TestDatabase;
     const history = tableName(`fail_hist_${dialect}`);
     const drivers: Driver[] = [];
-    const mapping = {
-      table: history,
-      tagColumn: 'tag',
-      timeColumn: 'ts',
-      valueColumn: 'value',
-      qualityColumn: 'quality',
-    };
+    const mapping = narrowMapping(history, { text: false });
     const start = async (overrides: Record<string, unknown> = {}) => {
       const { driver, host } = await startSqlDriver(
         'hist',

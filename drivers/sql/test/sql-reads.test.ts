@@ -16,7 +16,9 @@ import type { NarrowSqlDriver, WideSqlDriver } from '../driver.ts';
 import {
   configuredDatabases,
   createNarrowTables,
+  insertCatalog,
   insertSamples,
+  narrowMapping,
   openDatabase,
   type Sample,
   sqlSettings,
@@ -83,24 +85,12 @@ for (const dialect of configuredDatabases()) {
       db = await openDatabase(dialect);
       await createNarrowTables(db, history, catalog);
       await insertSamples(db, history, seed());
-      for (const [name, description, units] of [
+      await insertCatalog(db, catalog, [
         ['Line1.Flow', 'Feed flow 100% open', 'm3/h'],
         ['Line1.Level', 'Tank level', 'm'],
         ['Line1.Batch', 'Batch number', ''],
-      ])
-        await db.exec(`INSERT INTO ${catalog} (name, description, units) VALUES (?, ?, ?)`, [
-          name,
-          description,
-          units,
-        ]);
-      const mapping = {
-        table: history,
-        tagColumn: 'tag',
-        timeColumn: 'ts',
-        valueColumn: 'value',
-        textValueColumn: 'text_value',
-        qualityColumn: 'quality',
-      };
+      ]);
+      const mapping = narrowMapping(history);
       narrow = (
         await startSqlDriver('hist', sqlSettings(db, { history: mapping }), [
           { name: 'Line1.Batch', dataType: 'string' },

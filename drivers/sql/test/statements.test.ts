@@ -6,6 +6,7 @@
 import sql from 'mssql';
 import { describe, expect, it } from 'vitest';
 import type { Tag } from '../../core/index.ts';
+import { numericTag } from '../../core/testing.ts';
 import { mssqlConfig, mssqlInputs } from '../clients/mssql-client.ts';
 import { containsPattern, dialectOf, likePattern } from '../dialect.ts';
 import { sqlDriver } from '../index.ts';
@@ -36,17 +37,7 @@ const settings = (dialect: string, extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 
-const tag = (name: string): Tag => ({
-  id: name,
-  name,
-  description: '',
-  units: '',
-  dataType: 'float64',
-  labels: [],
-  properties: {},
-  writable: true,
-  stepped: false,
-});
+const tag = (name: string): Tag => numericTag(name);
 
 const T = Date.UTC(2026, 0, 1);
 
