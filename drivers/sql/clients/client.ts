@@ -4,7 +4,7 @@
  * it on the server (pg_cancel_backend, KILL QUERY, a TDS attention), not only in the gateway.
  */
 import { readFileSync } from 'node:fs';
-import { abortedError, type Logger, PlantgateError, throwIfAborted } from '../../core/index.ts';
+import { abortedError, isPlantgateError, type Logger, PlantgateError, throwIfAborted } from '../../core/index.ts';
 import type { Statement } from '../dialect.ts';
 import type { Row } from '../rows.ts';
 import type { SqlSettings } from '../settings.ts';
@@ -81,7 +81,7 @@ export function isConnectionError(error: unknown): boolean {
 
 /** A database failure as a typed error that names where and what. */
 export function databaseError(error: unknown, where: string): PlantgateError {
-  if (error instanceof PlantgateError) return error;
+  if (isPlantgateError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown })?.code;
   const details =
