@@ -4,7 +4,13 @@
  * it on the server (pg_cancel_backend, KILL QUERY, a TDS attention), not only in the gateway.
  */
 import { readFileSync } from 'node:fs';
-import { abortedError, isPlantgateError, type Logger, PlantgateError, throwIfAborted } from '../../core/index.ts';
+import {
+  abortedError,
+  isPlantgateError,
+  type Logger,
+  PlantgateError,
+  throwIfAborted,
+} from '../../core/index.ts';
 import type { Statement } from '../dialect.ts';
 import type { Row } from '../rows.ts';
 import type { SqlSettings } from '../settings.ts';
