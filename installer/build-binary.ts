@@ -159,15 +159,15 @@ export async function buildBinary(targetName: string): Promise<string> {
   const serialport = path.join(packageDir('@serialport/bindings-cpp'), target.serialportPrebuild);
   const blob = path.join(dist, `sea-${targetName}.blob`);
   const seaConfig = path.join(dist, `sea-${targetName}.json`);
-  const native = targetName === 'linux-x64' && process.platform === 'linux' && process.arch === 'x64';
   writeFileSync(
     seaConfig,
     JSON.stringify({
       main: bundle,
       output: blob,
       disableExperimentalSEAWarning: true,
-      // A blob made here for another platform must not carry this V8's code cache or snapshot.
-      useCodeCache: native,
+      // No code cache: V8 refuses one made under other flags than execArgv's (and says so on every
+      // start), and a blob made here for another platform must not carry this V8's anyway.
+      useCodeCache: false,
       useSnapshot: false,
       // A young generation of 8 MB keeps the gateway's memory near its live data (V8 otherwise grows it
       // to tens of MB on a large machine) for a little more collection work; see bench/README.md.
