@@ -1,11 +1,19 @@
 /** What a driver reports through: it never imports the gateway (STYLE.md §3). */
-import type { TagValue } from './model.ts';
+import type { TagValue, Value } from './model.ts';
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The values of the gateway's other sources, for a driver that computes from them (script tags). */
+export interface PeerValues {
+  /** Every value a source reports from now on; answers the function that stops listening. */
+  onValues(sourceId: string, listener: (values: readonly TagValue[]) => void): () => void;
+  /** The latest value of each tag (by id) of a source, in order. */
+  snapshot(sourceId: string, tagIds: readonly string[], signal: AbortSignal): Promise<Value[]>;
 }
 
 export interface DriverHost {
@@ -18,6 +26,8 @@ export interface DriverHost {
   dataDir: string;
   /** The gateway's certificate store (dataDir/pki), shared by its sources: OPC UA's PKI lives here. */
   pkiDir: string;
+  /** The other sources' values; given to the drivers that compute from them. */
+  peers?: PeerValues;
 }
 
 export const silentLogger: Logger = {

@@ -24,6 +24,10 @@ export const ROLE_OF_OPERATION: Record<Exclude<OperationName, 'health'>, Role> =
   'values.atTimes': 'read',
   'values.subscribe': 'read',
   'values.write': 'writeValues',
+  'scriptTags.templates': 'read',
+  'scriptTags.create': 'configureScriptTags',
+  'scriptTags.update': 'configureScriptTags',
+  'scriptTags.delete': 'configureScriptTags',
 };
 
 /** What a decision allows for tags: every tag, none, or those whose name matches a pattern. */

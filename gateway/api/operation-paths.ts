@@ -10,4 +10,8 @@ export const OPERATION_PATHS: Record<Exclude<OperationName, 'health' | 'values.s
   'values.processed': 'values/processed',
   'values.atTimes': 'values/at-times',
   'values.write': 'values/write',
+  'scriptTags.templates': 'script-templates/list',
+  'scriptTags.create': 'script-tags/create',
+  'scriptTags.update': 'script-tags/update',
+  'scriptTags.delete': 'script-tags/delete',
 };

@@ -17,6 +17,28 @@ const Time = Type.String({
   ...doc('ISO 8601 (UTC unless an offset is given) or relative: *, *-1h, *-7d.'),
 });
 const Strict = { additionalProperties: false } as const;
+const ScriptTagName = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^[^\\s*?][^*?]*$',
+  ...doc('Name of the script tag, unique in its source; no * or ?.'),
+});
+/** Values of a template's parameters: checked against that template's own schema by the gateway. */
+const TemplateParameters = (options: { default?: object } = {}) =>
+  Type.Record(
+    Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{0,63}$' }),
+    Type.Union([Type.Number(), Type.String({ maxLength: 256 }), Type.Boolean()]),
+    { ...options, maxProperties: 32, ...doc("The template's parameters (see scriptTags.templates).") },
+  );
+const ScriptInputs = Type.Array(
+  Type.Object({ source: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), tag: TagRef }, Strict),
+  { minItems: 1, maxItems: 32, ...doc('Input tags, in the order the template names them.') },
+);
+const PeriodMs = Type.Integer({
+  minimum: 1000,
+  maximum: 86_400_000,
+  ...doc('Also evaluate every this many milliseconds, besides on each input change.'),
+});
 
 export const LIMITS = {
   searchPageSize: 500,
@@ -133,6 +155,31 @@ export const OPERATION_SCHEMAS = {
     },
     Strict,
   ),
+  'scriptTags.templates': Type.Object({}, Strict),
+  'scriptTags.create': Type.Object(
+    {
+      name: ScriptTagName,
+      description: Type.String({ maxLength: 1024, default: '' }),
+      template: Type.String({ minLength: 1, maxLength: 64, ...doc('A shipped template, by name.') }),
+      templateVersion: Type.Optional(Type.Integer({ minimum: 1, ...doc('Default: the shipped version.') })),
+      parameters: TemplateParameters({ default: {} }),
+      inputs: ScriptInputs,
+      periodMs: Type.Optional(PeriodMs),
+    },
+    Strict,
+  ),
+  'scriptTags.update': Type.Object(
+    {
+      tag: TagRef,
+      name: Type.Optional(ScriptTagName),
+      description: Type.Optional(Type.String({ maxLength: 1024 })),
+      parameters: Type.Optional(TemplateParameters()),
+      inputs: Type.Optional(ScriptInputs),
+      periodMs: Type.Optional(Type.Union([PeriodMs, Type.Null()], doc('null: on input change only.'))),
+    },
+    Strict,
+  ),
+  'scriptTags.delete': Type.Object({ tag: TagRef }, Strict),
   health: Type.Object({}, Strict),
 } satisfies Record<string, TSchema>;
 

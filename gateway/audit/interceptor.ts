@@ -66,12 +66,14 @@ export const withAudit =
         : {}),
       outcome: 'ok',
     };
+    const notes: { detail?: string } = {};
     try {
-      const answer = await next(call);
+      const answer = await next({ ...call, notes });
       const values = countOf(answer);
       await record(audit, {
         ...event,
         ...(values === undefined ? {} : { values }),
+        ...(notes.detail ? { detail: notes.detail.slice(0, 4000) } : {}),
         durationMs: Math.round(performance.now() - started),
       });
       return answer;

@@ -6,6 +6,13 @@ import type { CallContext } from '../api/call-context.ts';
 import type { OperationName, OperationRequest } from '../api/operations.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
+import {
+  createScriptTag,
+  deleteScriptTag,
+  listTemplates,
+  type ScriptEnv,
+  updateScriptTag,
+} from '../script-tags/handlers.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import type { Source } from '../sources/source.ts';
 import { VERSION } from '../version.ts';
@@ -144,6 +151,17 @@ export class QueryEngine {
     return source.guarded(() => this.run(call, source, env, request, grant));
   }
 
+  private scriptEnv(call: Call, source: Source): ScriptEnv {
+    return {
+      ctx: call.ctx,
+      source,
+      registry: this.registry,
+      policy: this.options.access(),
+      signal: call.signal,
+      ...(call.notes ? { notes: call.notes } : {}),
+    };
+  }
+
   private async run(
     call: Call,
     source: Source,
@@ -168,6 +186,14 @@ export class QueryEngine {
         return readAtTimes(env, request);
       case 'values.write':
         return writeValues(source, request, call.signal, env.now, grant);
+      case 'scriptTags.templates':
+        return listTemplates(source);
+      case 'scriptTags.create':
+        return createScriptTag(this.scriptEnv(call, source), request);
+      case 'scriptTags.update':
+        return updateScriptTag(this.scriptEnv(call, source), request);
+      case 'scriptTags.delete':
+        return deleteScriptTag(this.scriptEnv(call, source), request);
       case 'values.subscribe':
         throw gatewayError('PG_ERR_BAD_REQUEST', 'values.subscribe streams: use subscribe()');
       case 'health':

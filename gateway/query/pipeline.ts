@@ -19,6 +19,8 @@ export interface Call {
   signal: AbortSignal;
   /** The tags the caller may use, set by the access check: all, or those matching patterns. */
   tags?: TagGrant;
+  /** What a change did, in words, for its audit record (set by the handler; shared by the call's copies). */
+  notes?: { detail?: string };
 }
 
 export type Handler = (call: Call) => Promise<unknown>;

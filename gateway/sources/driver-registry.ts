@@ -3,11 +3,13 @@ import type { DriverFactory } from '../../drivers/core/index.ts';
 import { modbusDriver } from '../../drivers/modbus/index.ts';
 import { opcuaDriver } from '../../drivers/opcua/index.ts';
 import { sqlDriver } from '../../drivers/sql/index.ts';
+import { scriptDriver } from '../script-tags/driver.ts';
 
 export const DRIVERS: readonly DriverFactory[] = [
   modbusDriver as DriverFactory,
   opcuaDriver as DriverFactory,
   sqlDriver as DriverFactory,
+  scriptDriver,
 ];
 
 export function findDriver(

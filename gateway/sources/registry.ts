@@ -1,5 +1,13 @@
 /** All sources of the gateway, started together and each on its own. */
-import type { DriverFactory, Logger } from '../../drivers/core/index.ts';
+import {
+  badValue,
+  type DriverFactory,
+  hasCapability,
+  type Logger,
+  type PeerValues,
+  StatusCodes,
+  type Value,
+} from '../../drivers/core/index.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
@@ -17,13 +25,37 @@ export class SourceRegistry {
     sealer: () => Sealer,
     drivers: readonly DriverFactory[] = DRIVERS,
   ) {
+    const peers: PeerValues = {
+      onValues: (sourceId, listener) => this.get(sourceId).onValues(listener),
+      snapshot: (sourceId, tagIds, signal) => this.snapshot(sourceId, tagIds, signal),
+    };
     for (const entry of config.sources) {
       const factory = findDriver(entry.driver, drivers)!;
       this.sources.set(
         entry.id,
-        new Source(entry, factory, { history, log, dataDir: config.gateway.dataDir, sealer }),
+        new Source(entry, factory, { history, log, dataDir: config.gateway.dataDir, sealer, peers }),
       );
     }
+  }
+
+  /** The latest value of each tag (by id) of a source; bad where the source or the tag cannot answer. */
+  private async snapshot(sourceId: string, tagIds: readonly string[], signal: AbortSignal): Promise<Value[]> {
+    const now = Date.now();
+    const source = this.sources.get(sourceId);
+    const driver = source?.driver;
+    if (!source || !driver || !hasCapability(driver, 'snapshotRead'))
+      return tagIds.map(() =>
+        badValue(now, StatusCodes.BadNotConnected, `source "${sourceId}" is not running`),
+      );
+    const found = hasCapability(driver, 'tagSearch')
+      ? new Map((await driver.getTags(tagIds, signal)).map((t) => [t.id, t]))
+      : new Map(tagIds.flatMap((id) => (source.findTag(id) ? [[id, source.findTag(id)!] as const] : [])));
+    const tags = tagIds.map((id) => found.get(id)).filter((t) => t !== undefined);
+    const values = tags.length ? await driver.readSnapshot(tags, signal) : [];
+    const byId = new Map(tags.map((t, i) => [t.id, values[i]!]));
+    return tagIds.map(
+      (id) => byId.get(id) ?? badValue(now, StatusCodes.BadNodeIdUnknown, `no tag "${id}" in "${sourceId}"`),
+    );
   }
 
   /** Starts every source; one that fails keeps retrying on its own and never blocks the others. */

@@ -10,6 +10,7 @@ import {
   type DriverHost,
   hasCapability,
   type Logger,
+  type PeerValues,
   type Tag,
   type TagValue,
 } from '../../drivers/core/index.ts';
@@ -27,6 +28,8 @@ export interface SourceDeps {
   dataDir: string;
   /** Opens sealed settings; asked for only when a source has some. */
   sealer: () => Sealer;
+  /** The other sources' values, for drivers that compute from them. */
+  peers?: PeerValues;
 }
 
 export interface SourceHealth {
@@ -81,13 +84,7 @@ export class Source {
       this.driverInstance = driver;
       await driver.start(this.abort.signal);
       // After start: a driver that browses its source knows its tags only once connected.
-      this.tagIndex = new Map();
-      if (hasCapability(driver, 'tagCatalog')) {
-        for (const tag of driver.listTags()) {
-          this.tagIndex.set(tag.id, tag);
-          if (!this.tagIndex.has(tag.name)) this.tagIndex.set(tag.name, tag);
-        }
-      }
+      this.indexTags(driver);
       this.state = 'running';
       this.failures = 0;
       this.lastError = undefined;
@@ -138,6 +135,18 @@ export class Source {
   onValues(listener: ValuesListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Reads the driver's tag catalogue again, after its tags changed (script tags, configured tags). */
+  indexTags(driver: Driver | undefined = this.driverInstance): void {
+    const index = new Map<string, Tag>();
+    if (driver && hasCapability(driver, 'tagCatalog')) {
+      for (const tag of driver.listTags()) {
+        index.set(tag.id, tag);
+        if (!index.has(tag.name)) index.set(tag.name, tag);
+      }
+    }
+    this.tagIndex = index;
   }
 
   /** A configured or browsed tag by id or name (drivers with a tag catalogue). */
@@ -196,6 +205,7 @@ export class Source {
       metric: () => undefined,
       dataDir: path.join(this.deps.dataDir, 'sources', this.id),
       pkiDir: path.join(this.deps.dataDir, 'pki'),
+      ...(this.deps.peers ? { peers: this.deps.peers } : {}),
     };
   }
 }
