@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { DriverFactory, Logger } from '../drivers/core/index.ts';
 import { AccessPolicy } from './access/policy.ts';
+import { AnnotationStore } from './annotations/store.ts';
 import { withAudit } from './audit/interceptor.ts';
 import { AuditLog } from './audit/log.ts';
 import type { AuditEvent } from './audit/record.ts';
@@ -109,7 +110,9 @@ export async function startGateway(
       void note({ kind: 'config', outcome: 'PG_ERR_CONFIG_INVALID', detail: reason.slice(0, 2000) }),
     drivers,
   );
+  const annotations = new AnnotationStore(dataDir);
   const engine = new QueryEngine(registry, history, {
+    annotations,
     gatewayId: config.gateway.id,
     timeoutMs: 30_000,
     access: () => policy,
@@ -126,6 +129,7 @@ export async function startGateway(
     stopWatching();
     clearInterval(retention);
     history.close();
+    annotations.close();
     await audit.close();
     unlock();
   };

@@ -17,6 +17,8 @@ const Time = Type.String({
   ...doc('ISO 8601 (UTC unless an offset is given) or relative: *, *-1h, *-7d.'),
 });
 const Strict = { additionalProperties: false } as const;
+const AnnotationText = Type.String({ minLength: 1, maxLength: 4000, ...doc('The note.') });
+const AnnotationId = Type.String({ pattern: '^[0-9a-f-]{36}$', ...doc('The annotation, as created.') });
 const ScriptTagName = Type.String({
   minLength: 1,
   maxLength: 256,
@@ -155,6 +157,38 @@ export const OPERATION_SCHEMAS = {
     },
     Strict,
   ),
+  'annotations.read': Type.Object(
+    {
+      start: Time,
+      end: Time,
+      tags: Type.Optional(TagList(LIMITS.historyTags)),
+    },
+    Strict,
+  ),
+  'annotations.create': Type.Object(
+    {
+      text: AnnotationText,
+      start: Time,
+      end: Type.Optional(Time),
+      tags: Type.Array(TagRef, {
+        default: [],
+        maxItems: LIMITS.historyTags,
+        ...doc('Tag names it is about; none: the source.'),
+      }),
+    },
+    Strict,
+  ),
+  'annotations.update': Type.Object(
+    {
+      id: AnnotationId,
+      text: Type.Optional(AnnotationText),
+      start: Type.Optional(Time),
+      end: Type.Optional(Type.Union([Time, Type.Null()], doc('null: an instant at start.'))),
+      tags: Type.Optional(Type.Array(TagRef, { maxItems: LIMITS.historyTags })),
+    },
+    Strict,
+  ),
+  'annotations.delete': Type.Object({ id: AnnotationId }, Strict),
   'scriptTags.templates': Type.Object({}, Strict),
   'scriptTags.create': Type.Object(
     {

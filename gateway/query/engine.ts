@@ -2,6 +2,14 @@
 import os from 'node:os';
 import { withAccess } from '../access/interceptor.ts';
 import type { AccessPolicy, TagGrant } from '../access/policy.ts';
+import {
+  type AnnotationEnv,
+  createAnnotation,
+  deleteAnnotation,
+  readAnnotations,
+  updateAnnotation,
+} from '../annotations/handlers.ts';
+import type { AnnotationStore } from '../annotations/store.ts';
 import type { CallContext } from '../api/call-context.ts';
 import type { OperationName, OperationRequest } from '../api/operations.ts';
 import { gatewayError } from '../errors.ts';
@@ -46,6 +54,8 @@ export interface EngineOptions {
   interceptors?: Interceptor[];
   /** The link's state, for health. */
   link?: () => unknown;
+  /** Where annotations are kept. */
+  annotations?: AnnotationStore;
 }
 
 /** The tags a call may use, as the access check decided; a call that skipped the check gets none. */
@@ -151,6 +161,19 @@ export class QueryEngine {
     return source.guarded(() => this.run(call, source, env, request, grant));
   }
 
+  private annotationEnv(call: Call, env: ReadEnv, grant: TagGrant): AnnotationEnv {
+    const store = this.options.annotations;
+    if (!store) throw gatewayError('PG_ERR_NOT_SUPPORTED', 'this gateway keeps no annotations');
+    return {
+      ctx: call.ctx,
+      sourceId: env.source.id,
+      store,
+      grant,
+      now: env.now,
+      ...(call.notes ? { notes: call.notes } : {}),
+    };
+  }
+
   private scriptEnv(call: Call, source: Source): ScriptEnv {
     return {
       ctx: call.ctx,
@@ -186,6 +209,14 @@ export class QueryEngine {
         return readAtTimes(env, request);
       case 'values.write':
         return writeValues(source, request, call.signal, env.now, grant);
+      case 'annotations.read':
+        return readAnnotations(this.annotationEnv(call, env, grant), request);
+      case 'annotations.create':
+        return createAnnotation(this.annotationEnv(call, env, grant), request);
+      case 'annotations.update':
+        return updateAnnotation(this.annotationEnv(call, env, grant), request);
+      case 'annotations.delete':
+        return deleteAnnotation(this.annotationEnv(call, env, grant), request);
       case 'scriptTags.templates':
         return listTemplates(source);
       case 'scriptTags.create':

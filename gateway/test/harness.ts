@@ -64,8 +64,9 @@ ${options.extraConfig ?? ''}`,
     dir,
     configFile,
     simPort: sim.port,
-    async stop() {
-      await gateway.stop();
+    // The gateway of a test that restarted it, not the first one.
+    async stop(this: Harness) {
+      await this.gateway.stop();
       await sim.stop();
     },
   };

@@ -39,9 +39,16 @@ function sourceFiles(dir: string): string[] {
 describe('no ad hoc code', () => {
   it("given plantgate's own source, when scanned, then nothing in it evaluates text as code", () => {
     const self = path.join(root, 'gateway', 'test', 'no-ad-hoc-code.test.ts');
-    const files = ['gateway', 'drivers', 'cloud-bridge', 'installer', 'hardware-tests', 'bin', 'bench', 'config'].flatMap((d) =>
-      sourceFiles(path.join(root, d)),
-    );
+    const files = [
+      'gateway',
+      'drivers',
+      'cloud-bridge',
+      'installer',
+      'hardware-tests',
+      'bin',
+      'bench',
+      'config',
+    ].flatMap((d) => sourceFiles(path.join(root, d)));
     expect(files.length).toBeGreaterThan(100);
     const offenders = files.filter((f) => f !== self && CODE_FROM_TEXT.test(readFileSync(f, 'utf8')));
     expect(offenders.map((f) => path.relative(root, f))).toEqual([]);
@@ -76,7 +83,10 @@ describe('no ad hoc code', () => {
       found.add(pkg ?? path.relative(root, file));
     }
     const unreviewed = [...found].filter((p) => !(p in REVIEWED));
-    expect(unreviewed, 'a module in the bundle makes code from text; review it and list it with its reason').toEqual([]);
+    expect(
+      unreviewed,
+      'a module in the bundle makes code from text; review it and list it with its reason',
+    ).toEqual([]);
     expect(found.has('ajv')).toBe(true);
   }, 60_000);
 });
