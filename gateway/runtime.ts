@@ -95,7 +95,7 @@ export async function startGateway(
   const sealer = await sealerFor(config);
   const registry = new SourceRegistry(config, history, log, sealer, drivers);
   let policy = new AccessPolicy(config.access.rules);
-  const stopWatching = watchConfig(
+  const watcher = watchConfig(
     config,
     (next) => {
       policy = new AccessPolicy(next.access.rules);
@@ -113,6 +113,7 @@ export async function startGateway(
   const annotations = new AnnotationStore(dataDir);
   const engine = new QueryEngine(registry, history, {
     annotations,
+    tagConfig: { file: config.file, drivers, adopt: (next) => watcher.adopt(next) },
     gatewayId: config.gateway.id,
     timeoutMs: 30_000,
     access: () => policy,
@@ -126,7 +127,7 @@ export async function startGateway(
   const cleanup = async () => {
     stopCertificateAudit();
     token.stop();
-    stopWatching();
+    watcher.stop();
     clearInterval(retention);
     history.close();
     annotations.close();

@@ -134,6 +134,14 @@ export interface ValueWrite {
   writeValues(requests: readonly WriteRequest[], signal: AbortSignal): Promise<WriteResult[]>;
 }
 
+/** The driver keeps its tag list in its source (a catalogue table) and changes it there. */
+export interface TagConfiguration {
+  /** A new tag from a definition of the driver's own shape; answers it. */
+  createTag(definition: Record<string, unknown>, signal: AbortSignal): Promise<Tag>;
+  updateTag(ref: string, changes: Record<string, unknown>, signal: AbortSignal): Promise<Tag>;
+  deleteTag(ref: string, signal: AbortSignal): Promise<void>;
+}
+
 /** Values the driver pushes through `host.update` (polled or subscribed); the core keeps history. */
 export interface PushesValues {
   readonly pushesValues: true;
@@ -150,6 +158,7 @@ export type Capability =
   | 'plotHistoryRead'
   | 'atTimesRead'
   | 'valueWrite'
+  | 'tagConfiguration'
   | 'pushesValues';
 
 interface CapabilityMap {
@@ -161,6 +170,7 @@ interface CapabilityMap {
   plotHistoryRead: PlotHistoryRead;
   atTimesRead: AtTimesRead;
   valueWrite: ValueWrite;
+  tagConfiguration: TagConfiguration;
   pushesValues: PushesValues;
 }
 
@@ -173,6 +183,7 @@ const capabilityProbe: { [C in Capability]: (driver: object) => boolean } = {
   plotHistoryRead: (d) => typeof (d as PlotHistoryRead).readPlot === 'function',
   atTimesRead: (d) => typeof (d as AtTimesRead).readAtTimes === 'function',
   valueWrite: (d) => typeof (d as ValueWrite).writeValues === 'function',
+  tagConfiguration: (d) => typeof (d as TagConfiguration).createTag === 'function',
   pushesValues: (d) => (d as PushesValues).pushesValues === true,
 };
 
@@ -217,6 +228,13 @@ export interface DriverFactory<Settings = unknown, TagConfig = unknown> {
   secretFields?: readonly string[];
   /** Settings (dotted paths under `settings`) that name files: resolved relative to the config file. */
   fileFields?: readonly string[];
+  /**
+   * Whether tags.create/update/delete edit this source's `tags` list in the config file (the gateway
+   * writes it and restarts the source). Drivers whose tags live in their source offer TagConfiguration.
+   */
+  tagsInConfig?: boolean;
+  /** Why tags.create/update/delete cannot work for this driver, when neither of the above. */
+  tagsNotConfigurable?: string;
   /** Checks that the schema cannot express (cross-field rules); returns problems as path + reason. */
   check?(config: SourceConfig<Settings, TagConfig>): { path: string; message: string }[];
   create(config: SourceConfig<Settings, TagConfig>, host: DriverHost): Driver;

@@ -45,6 +45,7 @@ function check(config: SourceConfig<ModbusSettings, ModbusTagConfig>): { path: s
 
 export const modbusDriver: DriverFactory<ModbusSettings, ModbusTagConfig> = {
   name: 'modbus',
+  tagsInConfig: true,
   settingsSchema: ModbusSettings,
   tagSchema: ModbusTagConfig,
   pollSchema: ModbusPoll,

@@ -34,6 +34,8 @@ function check(config: SourceConfig<OpcuaSettings, OpcuaTagConfig>): { path: str
 
 export const opcuaDriver: DriverFactory<OpcuaSettings, OpcuaTagConfig> = {
   name: 'opcua',
+  tagsNotConfigurable:
+    'OPC UA tags are the server’s nodes: list them by nodeId in the config, or browse the server (the gateway does not create nodes)',
   settingsSchema: OpcuaSettings,
   tagSchema: OpcuaTagConfig,
   browseSchema: OpcuaBrowse,

@@ -24,6 +24,7 @@ import {
   StatusCodes,
   type Tag,
   type TagCatalog,
+  type TagConfiguration,
   type TagQuery,
   type TagSearch,
   throwIfAborted,
@@ -246,7 +247,7 @@ abstract class SqlDriverBase
 }
 
 /** History one row per sample: tags searched in the catalogue table or the history's tag names. */
-export class NarrowSqlDriver extends SqlDriverBase implements TagSearch {
+export class NarrowSqlDriver extends SqlDriverBase implements TagSearch, TagConfiguration {
   private readonly catalog: SqlTagCatalog;
 
   constructor(config: SqlSourceConfig, host: DriverHost) {
@@ -260,6 +261,18 @@ export class NarrowSqlDriver extends SqlDriverBase implements TagSearch {
 
   getTags(idsOrNames: readonly string[], signal: AbortSignal): Promise<Tag[]> {
     return this.catalog.get(idsOrNames, signal);
+  }
+
+  createTag(definition: Record<string, unknown>, signal: AbortSignal): Promise<Tag> {
+    return this.catalog.create(definition, signal);
+  }
+
+  updateTag(ref: string, changes: Record<string, unknown>, signal: AbortSignal): Promise<Tag> {
+    return this.catalog.update(ref, changes, signal);
+  }
+
+  deleteTag(ref: string, signal: AbortSignal): Promise<void> {
+    return this.catalog.delete(ref, signal);
   }
 }
 

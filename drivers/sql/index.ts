@@ -67,6 +67,8 @@ function check(config: SourceConfig<SqlSettings, SqlTagConfig>): Problem[] {
 
 export const sqlDriver: DriverFactory<SqlSettings, SqlTagConfig> = {
   name: 'sql',
+  tagsNotConfigurable:
+    'a wide table’s tags are its columns, listed in the config; a narrow table changes tags in its catalogue table (settings.catalog)',
   settingsSchema: SqlSettings,
   tagSchema: SqlTagConfig,
   secretFields: ['connection.password'],

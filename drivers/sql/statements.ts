@@ -76,6 +76,30 @@ export function searchStatements(
   return { rows: done(rows, rowsParams), count: done(count, countParams) };
 }
 
+/** A new catalogue row, a changed one, or one removed: the name is the key, as in history. */
+export function catalogChangeStatement(
+  m: Mapping,
+  change: { kind: 'insert' | 'update' | 'delete'; name: string; description?: string; units?: string },
+): Statement {
+  const c = m.catalog!;
+  const p = new Params(m.dialect);
+  const fields = [
+    ...(c.description && change.description !== undefined
+      ? [[c.description, change.description] as const]
+      : []),
+    ...(c.units && change.units !== undefined ? [[c.units, change.units] as const] : []),
+  ];
+  if (change.kind === 'insert') {
+    const columns = [c.name, ...fields.map(([col]) => col)];
+    const values = [p.add('text', change.name), ...fields.map(([, v]) => p.add('text', v))];
+    return done(`INSERT INTO ${c.table} (${columns.join(', ')}) VALUES (${values.join(', ')})`, p);
+  }
+  if (change.kind === 'delete')
+    return done(`DELETE FROM ${c.table} WHERE ${c.name} = ${p.add('text', change.name)}`, p);
+  const set = fields.map(([col, v]) => `${col} = ${p.add('text', v)}`).join(', ');
+  return done(`UPDATE ${c.table} SET ${set} WHERE ${c.name} = ${p.add('text', change.name)}`, p);
+}
+
 /** The tag rows (n, d, u) of the given names that exist. */
 export function tagsByNameStatement(m: Mapping, names: readonly string[]): Statement {
   const d = m.dialect;

@@ -8,13 +8,18 @@ import type { SqlClient } from './clients/client.ts';
 import type { Mapping } from './mapping.ts';
 import type { Row } from './rows.ts';
 import type { SqlTagConfig } from './settings.ts';
-import { searchStatements, tagsByNameStatement, unsearchable } from './statements.ts';
+import { catalogChangeStatement, searchStatements, tagsByNameStatement, unsearchable } from './statements.ts';
 
 const CACHE_MS = 30_000;
 const CACHE_MAX = 10_000;
 /** Names a search reads to filter by a field the catalogue has no column for. */
 const SCAN_LIMIT = 10_000;
 const LOOKUP_CHUNK = 500;
+
+const defined = (d: { description?: string | undefined; units?: string | undefined }) => ({
+  ...(d.description !== undefined ? { description: d.description } : {}),
+  ...(d.units !== undefined ? { units: d.units } : {}),
+});
 
 export class SqlTagCatalog {
   private readonly overrides: Map<string, SqlTagConfig>;
@@ -92,6 +97,89 @@ export class SqlTagCatalog {
           (query.units === undefined || t.units === query.units),
       );
     return { tags: matches.slice(offset, offset + query.pageSize), total: matches.length };
+  }
+
+  /** A tag definition of this source: name, and description and units where the catalogue has them. */
+  private definition(input: Record<string, unknown>, needName: boolean) {
+    const allowed = new Set(['name', 'description', 'units']);
+    const unknown = Object.keys(input).filter((k) => !allowed.has(k));
+    if (unknown.length)
+      throw new PlantgateError(
+        'PG_ERR_BAD_VALUE',
+        `a SQL catalogue tag has name, description and units; not ${unknown.join(', ')}`,
+      );
+    const text = (key: string, max: number) => {
+      const v = input[key];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || v.length > max)
+        throw new PlantgateError('PG_ERR_BAD_VALUE', `${key} must be text of at most ${max} characters`);
+      return v;
+    };
+    const name = text('name', 256);
+    if (needName && !name) throw new PlantgateError('PG_ERR_BAD_VALUE', 'a new tag needs its name');
+    const c = this.m.catalog!;
+    for (const [key, column] of [
+      ['description', c.description],
+      ['units', c.units],
+    ] as const)
+      if (input[key] !== undefined && !column)
+        throw new PlantgateError(
+          'PG_ERR_NOT_SUPPORTED',
+          `the catalogue table has no ${key} column (settings.catalog.${key}Column)`,
+        );
+    return { name, description: text('description', 1024), units: text('units', 64) };
+  }
+
+  private requireCatalog(): void {
+    if (!this.m.catalog)
+      throw new PlantgateError(
+        'PG_ERR_NOT_SUPPORTED',
+        'tags of this SQL source are the names in its history; configure a catalogue table (settings.catalog) to create, change or delete tags',
+      );
+  }
+
+  async create(input: Record<string, unknown>, signal: AbortSignal): Promise<Tag> {
+    this.requireCatalog();
+    const d = this.definition(input, true);
+    if ((await this.get([d.name!], signal)).length)
+      throw new PlantgateError('PG_ERR_CONFLICT', `the catalogue already has a tag named "${d.name}"`);
+    await this.client().run(
+      catalogChangeStatement(this.m, { kind: 'insert', name: d.name!, ...defined(d) }),
+      signal,
+    );
+    return this.fresh(d.name!, signal);
+  }
+
+  async update(ref: string, changes: Record<string, unknown>, signal: AbortSignal): Promise<Tag> {
+    this.requireCatalog();
+    const d = this.definition(changes, false);
+    if (d.name !== undefined && d.name !== ref)
+      throw new PlantgateError(
+        'PG_ERR_BAD_VALUE',
+        'a SQL tag is not renamed: its name is its key in history',
+      );
+    await this.fresh(ref, signal);
+    if (d.description !== undefined || d.units !== undefined)
+      await this.client().run(
+        catalogChangeStatement(this.m, { kind: 'update', name: ref, ...defined(d) }),
+        signal,
+      );
+    return this.fresh(ref, signal);
+  }
+
+  async delete(ref: string, signal: AbortSignal): Promise<void> {
+    this.requireCatalog();
+    await this.fresh(ref, signal);
+    await this.client().run(catalogChangeStatement(this.m, { kind: 'delete', name: ref }), signal);
+    this.cache.delete(ref);
+  }
+
+  /** The tag as the catalogue holds it now (not from the cache). */
+  private async fresh(name: string, signal: AbortSignal): Promise<Tag> {
+    this.cache.delete(name);
+    const [tag] = await this.get([name], signal);
+    if (!tag) throw new PlantgateError('PG_ERR_TAG_NOT_FOUND', `no tag "${name}" in the catalogue`);
+    return tag;
   }
 
   async get(names: readonly string[], signal: AbortSignal): Promise<Tag[]> {

@@ -17,6 +17,12 @@ const Time = Type.String({
   ...doc('ISO 8601 (UTC unless an offset is given) or relative: *, *-1h, *-7d.'),
 });
 const Strict = { additionalProperties: false } as const;
+const TagDefinition = (options: { description: string }) =>
+  Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{0,63}$' }), Type.Unknown(), {
+    minProperties: 1,
+    maxProperties: 64,
+    ...options,
+  });
 const AnnotationText = Type.String({ minLength: 1, maxLength: 4000, ...doc('The note.') });
 const AnnotationId = Type.String({ pattern: '^[0-9a-f-]{36}$', ...doc('The annotation, as created.') });
 const ScriptTagName = Type.String({
@@ -157,6 +163,19 @@ export const OPERATION_SCHEMAS = {
     },
     Strict,
   ),
+  'tags.create': Type.Object(
+    {
+      definition: TagDefinition(
+        doc("The tag as the source's driver describes one (Modbus: as in the config's tags list)."),
+      ),
+    },
+    Strict,
+  ),
+  'tags.update': Type.Object(
+    { tag: TagRef, changes: TagDefinition(doc('Fields to set; null removes one.')) },
+    Strict,
+  ),
+  'tags.delete': Type.Object({ tag: TagRef }, Strict),
   'annotations.read': Type.Object(
     {
       start: Time,

@@ -16,7 +16,7 @@ export function watchConfig(
   refused: (reason: string) => void = () => undefined,
   drivers: readonly DriverFactory[] = DRIVERS,
   intervalMs = 1000,
-): () => void {
+): { stop(): void; adopt(next: GatewayConfig): void } {
   let config = current;
   const onChange = async () => {
     let next: GatewayConfig;
@@ -42,5 +42,11 @@ export function watchConfig(
   };
   const listener = () => void onChange();
   watchFile(config.file, { interval: intervalMs, persistent: false }, listener);
-  return () => unwatchFile(config.file, listener);
+  return {
+    stop: () => unwatchFile(config.file, listener),
+    // A config the gateway wrote itself (tags changed through the API) is the running one already.
+    adopt(next) {
+      config = next;
+    },
+  };
 }

@@ -1,5 +1,6 @@
 /** The query engine: every typed operation, through one pipeline of interceptors. */
 import os from 'node:os';
+import type { DriverFactory } from '../../drivers/core/index.ts';
 import { withAccess } from '../access/interceptor.ts';
 import type { AccessPolicy, TagGrant } from '../access/policy.ts';
 import {
@@ -12,6 +13,7 @@ import {
 import type { AnnotationStore } from '../annotations/store.ts';
 import type { CallContext } from '../api/call-context.ts';
 import type { OperationName, OperationRequest } from '../api/operations.ts';
+import type { GatewayConfig } from '../config/schema.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
 import {
@@ -23,6 +25,7 @@ import {
 } from '../script-tags/handlers.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
 import type { Source } from '../sources/source.ts';
+import { createTag, deleteTag, type TagConfigEnv, updateTag } from '../tag-config/handlers.ts';
 import { VERSION } from '../version.ts';
 import {
   type Call,
@@ -56,6 +59,8 @@ export interface EngineOptions {
   link?: () => unknown;
   /** Where annotations are kept. */
   annotations?: AnnotationStore;
+  /** The config file tags.create/update/delete edit, for drivers whose tags are listed there. */
+  tagConfig?: { file: string; drivers: readonly DriverFactory[]; adopt(next: GatewayConfig): void };
 }
 
 /** The tags a call may use, as the access check decided; a call that skipped the check gets none. */
@@ -161,6 +166,20 @@ export class QueryEngine {
     return source.guarded(() => this.run(call, source, env, request, grant));
   }
 
+  private tagConfigEnv(call: Call, source: Source, grant: TagGrant): TagConfigEnv {
+    const c = this.options.tagConfig;
+    if (!c) throw gatewayError('PG_ERR_NOT_SUPPORTED', 'this gateway does not change tags');
+    return {
+      source,
+      grant,
+      signal: call.signal,
+      configFile: c.file,
+      drivers: c.drivers,
+      adopt: c.adopt,
+      ...(call.notes ? { notes: call.notes } : {}),
+    };
+  }
+
   private annotationEnv(call: Call, env: ReadEnv, grant: TagGrant): AnnotationEnv {
     const store = this.options.annotations;
     if (!store) throw gatewayError('PG_ERR_NOT_SUPPORTED', 'this gateway keeps no annotations');
@@ -209,6 +228,12 @@ export class QueryEngine {
         return readAtTimes(env, request);
       case 'values.write':
         return writeValues(source, request, call.signal, env.now, grant);
+      case 'tags.create':
+        return createTag(this.tagConfigEnv(call, source, grant), request);
+      case 'tags.update':
+        return updateTag(this.tagConfigEnv(call, source, grant), request);
+      case 'tags.delete':
+        return deleteTag(this.tagConfigEnv(call, source, grant), request);
       case 'annotations.read':
         return readAnnotations(this.annotationEnv(call, env, grant), request);
       case 'annotations.create':

@@ -285,6 +285,7 @@ export class ScriptDriver implements Driver, TagCatalog, SnapshotRead, PushesVal
 
 export const scriptDriver: DriverFactory = {
   name: 'script',
+  tagsNotConfigurable: 'script tags are made from templates with scriptTags.create, update and delete',
   settingsSchema: ScriptSettings,
   tagSchema: ScriptTagConfig,
   check: (config) =>

@@ -44,7 +44,7 @@ export interface SourceHealth {
 
 export class Source {
   readonly id: string;
-  readonly config: SourceConfigEntry;
+  private entry: SourceConfigEntry;
   private readonly factory: DriverFactory;
   private readonly deps: SourceDeps;
   private readonly listeners = new Set<ValuesListener>();
@@ -61,10 +61,22 @@ export class Source {
 
   constructor(config: SourceConfigEntry, factory: DriverFactory, deps: SourceDeps) {
     this.id = config.id;
-    this.config = config;
+    this.entry = config;
     this.factory = factory;
     this.deps = deps;
     this.state = config.enabled ? 'stopped' : 'disabled';
+  }
+
+  get config(): SourceConfigEntry {
+    return this.entry;
+  }
+
+  /** Runs the source with a changed config entry (its tags changed): stopped, then started anew. */
+  async reconfigure(entry: SourceConfigEntry): Promise<void> {
+    await this.stop();
+    this.entry = entry;
+    this.state = entry.enabled ? 'stopped' : 'disabled';
+    await this.start();
   }
 
   /** The running driver; undefined while the source is disabled, starting or failed. */
@@ -73,14 +85,14 @@ export class Source {
   }
 
   async start(): Promise<void> {
-    if (!this.config.enabled) return;
+    if (!this.entry.enabled) return;
     this.abort = new AbortController();
     this.state = 'starting';
     try {
-      const opened = openSecretFields(this.factory, this.config.settings, this.id, this.deps.sealer);
+      const opened = openSecretFields(this.factory, this.entry.settings, this.id, this.deps.sealer);
       this.redact = opened.redact;
       this.holdsSecrets = opened.holdsSecrets;
-      const driver = this.factory.create({ ...this.config, settings: opened.settings } as never, this.host());
+      const driver = this.factory.create({ ...this.entry, settings: opened.settings } as never, this.host());
       this.driverInstance = driver;
       await driver.start(this.abort.signal);
       // After start: a driver that browses its source knows its tags only once connected.
@@ -113,7 +125,7 @@ export class Source {
     const driver = this.driverInstance;
     this.driverInstance = undefined;
     if (driver) await driver.stop();
-    if (this.config.enabled) this.state = 'stopped';
+    if (this.entry.enabled) this.state = 'stopped';
   }
 
   /**
@@ -161,14 +173,14 @@ export class Source {
     const message = this.lastError ?? driverHealth?.message;
     return {
       id: this.id,
-      driver: this.config.driver,
+      driver: this.entry.driver,
       state,
       ...(message ? { message: this.redact(message) } : {}),
       capabilities: this.driverInstance ? capabilitiesOf(this.driverInstance) : [],
       tags:
         this.driverInstance && hasCapability(this.driverInstance, 'tagCatalog')
           ? this.driverInstance.listTags().length
-          : this.config.tags.length,
+          : this.entry.tags.length,
       ...(driverHealth?.details
         ? { details: JSON.parse(this.redact(JSON.stringify(driverHealth.details))) }
         : {}),

@@ -157,6 +157,41 @@ for (const dialect of configuredDatabases()) {
       expect((await withCatalog.searchTags({ label: 'any', page: 1, pageSize: 10 }, signal())).total).toBe(0);
     });
 
+    it('given a catalogue table, when tags are created, changed and deleted, then its rows follow and names stay keys', async () => {
+      const made = await withCatalog.createTag(
+        { name: "Line2.O'Flow", description: 'New meter', units: 'l/s' },
+        signal(),
+      );
+      expect(made).toMatchObject({ name: "Line2.O'Flow", units: 'l/s' });
+      expect(await db.exec(`SELECT description FROM ${catalog} WHERE name = ?`, ["Line2.O'Flow"])).toEqual([
+        ['New meter'],
+      ]);
+      await expect(withCatalog.createTag({ name: "Line2.O'Flow" }, signal())).rejects.toMatchObject({
+        code: 'PG_ERR_CONFLICT',
+      });
+      expect(await withCatalog.updateTag("Line2.O'Flow", { units: 'm3/h' }, signal())).toMatchObject({
+        units: 'm3/h',
+        description: 'New meter',
+      });
+      await expect(
+        withCatalog.updateTag("Line2.O'Flow", { name: 'Renamed' }, signal()),
+      ).rejects.toMatchObject({ code: 'PG_ERR_BAD_VALUE' });
+      await expect(withCatalog.createTag({ name: 'X', type: 'float32' }, signal())).rejects.toMatchObject({
+        code: 'PG_ERR_BAD_VALUE',
+        message: expect.stringContaining('not type'),
+      });
+      await withCatalog.deleteTag("Line2.O'Flow", signal());
+      expect(await withCatalog.getTags(["Line2.O'Flow"], signal())).toEqual([]);
+      await expect(withCatalog.deleteTag("Line2.O'Flow", signal())).rejects.toMatchObject({
+        code: 'PG_ERR_TAG_NOT_FOUND',
+      });
+      // Without a catalogue the tags are history's names: nothing to create.
+      await expect(narrow.createTag({ name: 'Y' }, signal())).rejects.toMatchObject({
+        code: 'PG_ERR_NOT_SUPPORTED',
+        message: expect.stringContaining('settings.catalog'),
+      });
+    });
+
     it('given a range, when raw values are read, then they come in time order with quality, inside or with the boundary samples', async () => {
       const tag = await tagOf(narrow, 'Line1.Flow');
       const start = T0 + 100_005;
