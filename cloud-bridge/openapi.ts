@@ -1,5 +1,6 @@
 /** The OpenAPI document of the app API (`GET /api/v1/openapi.json`), built from the operation schemas. */
 import {
+  CHANGE_OPERATIONS,
   ERROR_CATALOGUE,
   OPERATION_PATHS,
   OPERATION_SCHEMAS,
@@ -73,7 +74,7 @@ export function openApiDocument(): Record<string, unknown> {
     },
   };
   for (const [operation, path] of Object.entries(OPERATION_PATHS)) {
-    const write = operation === 'values.write';
+    const write = CHANGE_OPERATIONS.has(operation as OperationName);
     paths[`/gateways/{gw}/sources/{src}/${path}`] = {
       post: {
         operationId: operation,

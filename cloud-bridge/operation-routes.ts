@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
+  CHANGE_OPERATIONS,
   checkOperationRequest,
   gatewayError,
   OPERATION_PATHS,
@@ -147,12 +148,12 @@ export function registerOperationRoutes(app: FastifyInstance, deps: OperationRou
         const { gateway, consent } = await deps.access.authorizeSourceCall(identity, gw, src);
         const checked = checkOperationRequest(operation as OperationName, request.body ?? {});
         let idempotencyKey: string | undefined;
-        if (operation === 'values.write') {
+        if (CHANGE_OPERATIONS.has(operation as OperationName)) {
           const header = request.headers['idempotency-key'];
           if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header))
             throw gatewayError(
               'PG_ERR_BAD_REQUEST',
-              'values.write needs an Idempotency-Key header (8 to 128 of A-Z a-z 0-9 . _ : -)',
+              `${operation} needs an Idempotency-Key header (8 to 128 of A-Z a-z 0-9 . _ : -)`,
             );
           idempotencyKey = header;
         }

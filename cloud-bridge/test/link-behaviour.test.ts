@@ -89,6 +89,28 @@ describe('through the link', () => {
     expect(audit.some((r) => /not applied again/.test(r.detail ?? ''))).toBe(true);
   });
 
+  it('an annotation through the bridge needs an idempotency key too, and its retry makes no second note', async () => {
+    const note = (key?: string) =>
+      h.api(`${BOILER}/annotations/create`, {
+        token,
+        body: { text: 'Feed pump swapped', start: '2026-06-01T10:00:00Z' },
+        ...(key ? { headers: { 'idempotency-key': key } } : {}),
+      });
+    const missing = await note();
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toContain('annotations.create needs an Idempotency-Key');
+    const first = await note('note-0001');
+    const again = await note('note-0001');
+    expect(first.status, first.text).toBe(200);
+    expect(again.body.annotation.id).toBe(first.body.annotation.id);
+    const read = await h.api(`${BOILER}/annotations/read`, {
+      token,
+      body: { start: '2026-06-01T00:00:00Z', end: '2026-06-02T00:00:00Z' },
+    });
+    expect(read.body.annotations.map((a: { text: string }) => a.text)).toEqual(['Feed pump swapped']);
+    expect(read.body.annotations[0].author).toMatch(/^user:/);
+  });
+
   it('a link that drops mid-request gives PG_ERR_LINK_LOST; the gateway comes back by itself', async () => {
     const pending = h.api('/api/v1/gateways/site-a/sources/stuck/values/write', {
       token,

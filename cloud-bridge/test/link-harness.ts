@@ -148,7 +148,7 @@ access:
   rules:
 ${
   options.rules ??
-  `    - { principal: "user:alice", sources: [boiler, stuck], roles: [read, writeValues] }
+  `    - { principal: "user:alice", sources: [boiler, stuck], roles: [read, writeValues, writeAnnotations] }
     - { principal: "group:operators", sources: [boiler], roles: [read] }`
 }
 `,

@@ -240,6 +240,23 @@ export type OperationName = keyof typeof OPERATION_SCHEMAS;
 export type OperationRequest<Op extends OperationName> = Static<(typeof OPERATION_SCHEMAS)[Op]>;
 export const OPERATION_NAMES = Object.keys(OPERATION_SCHEMAS) as OperationName[];
 
+/**
+ * Operations that change something (values, tags, annotations, script tags): through the bridge each
+ * carries an idempotency key, and a retry with the same key gets the first answer, not a second change.
+ */
+export const CHANGE_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationName>([
+  'values.write',
+  'tags.create',
+  'tags.update',
+  'tags.delete',
+  'annotations.create',
+  'annotations.update',
+  'annotations.delete',
+  'scriptTags.create',
+  'scriptTags.update',
+  'scriptTags.delete',
+]);
+
 /** Operations that read or change a source (all but health, which is about the gateway). */
 export const isOperationName = (name: string): name is OperationName =>
   Object.hasOwn(OPERATION_SCHEMAS, name);

@@ -19,6 +19,7 @@ import {
   type RequestEnvelope,
   sealFrame,
 } from '../api/link-protocol.ts';
+import { CHANGE_OPERATIONS } from '../api/operations.ts';
 import type { AuditEvent } from '../audit/record.ts';
 import { gatewayError, toErrorBody } from '../errors.ts';
 import type { QueryEngine } from '../query/engine.ts';
@@ -129,7 +130,7 @@ export class LinkRequestHandler {
       return;
     }
     let answer: unknown;
-    if (envelope.operation === 'values.write' && envelope.idempotencyKey) {
+    if (CHANGE_OPERATIONS.has(envelope.operation) && envelope.idempotencyKey) {
       const key = [envelope.app, envelope.principal.subject, envelope.sourceId, envelope.idempotencyKey].join(
         '|',
       );
