@@ -9,6 +9,7 @@ import { CONCURRENCY, runLinkBenchmark } from './link.ts';
 import { runPlanBenchmark } from './modbus-plan.ts';
 import { runPollBenchmark } from './modbus-poll.ts';
 import { runOpcuaBenchmark } from './opcua-subscribe.ts';
+import { runScriptBenchmark } from './script-tags.ts';
 import { accessAuditLatency, auditThroughput, fdatasyncFloor } from './security.ts';
 import { runSqlBenchmark } from './sql-raw.ts';
 
@@ -107,6 +108,47 @@ const BENCHMARKS: Record<string, () => Promise<{ results: unknown; tables: Table
               r.refusedItems,
               r.valuesGood,
               `${r.latestValueAgeMs} ms`,
+            ],
+          ],
+        },
+      ],
+    };
+  },
+  async script() {
+    const r = await runScriptBenchmark();
+    const row = (label: string, m: typeof r.with) => [
+      label,
+      m.scriptTags,
+      `${r.seconds} s`,
+      `${m.cpuPercentOfOneCore} %`,
+      `${m.peakRssMB} MB`,
+      m.evaluations,
+      m.valuesGood,
+    ];
+    return {
+      results: r,
+      tables: [
+        {
+          headers: [
+            'run',
+            'script tags',
+            'duration',
+            'CPU (one core)',
+            'peak RSS',
+            'evaluations',
+            'all values good',
+          ],
+          rows: [
+            row(`${r.inputs} Modbus inputs only`, r.without),
+            row(`with ${r.inputs} script tags`, r.with),
+            [
+              'script tags alone (the difference)',
+              r.with.scriptTags,
+              '',
+              `${r.scriptCpuPercentOfOneCore} %`,
+              '',
+              '',
+              '',
             ],
           ],
         },
