@@ -5,7 +5,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { DriverHost } from './host.ts';
-import type { Tag, TagValue, TagValueData, Value } from './model.ts';
+import type { Annotation, Tag, TagValue, TagValueData, Value } from './model.ts';
 
 export type DriverState = 'starting' | 'running' | 'degraded' | 'stopped' | 'failed';
 
@@ -142,6 +142,18 @@ export interface TagConfiguration {
   deleteTag(ref: string, signal: AbortSignal): Promise<void>;
 }
 
+/** The driver keeps annotations in its source (a configured SQL table) instead of the gateway's store. */
+export interface AnnotationStorage {
+  /** Whether this source keeps annotations itself (a SQL source does only with an annotations table). */
+  keepsAnnotations(): boolean;
+  /** Annotations overlapping [from, to], oldest first, at most `limit`. */
+  readAnnotations(from: number, to: number, limit: number, signal: AbortSignal): Promise<Annotation[]>;
+  getAnnotation(id: string, signal: AbortSignal): Promise<Annotation | undefined>;
+  createAnnotation(annotation: Annotation, signal: AbortSignal): Promise<void>;
+  updateAnnotation(annotation: Annotation, signal: AbortSignal): Promise<void>;
+  deleteAnnotation(id: string, signal: AbortSignal): Promise<boolean>;
+}
+
 /** Values the driver pushes through `host.update` (polled or subscribed); the core keeps history. */
 export interface PushesValues {
   readonly pushesValues: true;
@@ -159,6 +171,7 @@ export type Capability =
   | 'atTimesRead'
   | 'valueWrite'
   | 'tagConfiguration'
+  | 'annotationStorage'
   | 'pushesValues';
 
 interface CapabilityMap {
@@ -171,6 +184,7 @@ interface CapabilityMap {
   atTimesRead: AtTimesRead;
   valueWrite: ValueWrite;
   tagConfiguration: TagConfiguration;
+  annotationStorage: AnnotationStorage;
   pushesValues: PushesValues;
 }
 
@@ -184,6 +198,7 @@ const capabilityProbe: { [C in Capability]: (driver: object) => boolean } = {
   atTimesRead: (d) => typeof (d as AtTimesRead).readAtTimes === 'function',
   valueWrite: (d) => typeof (d as ValueWrite).writeValues === 'function',
   tagConfiguration: (d) => typeof (d as TagConfiguration).createTag === 'function',
+  annotationStorage: (d) => (d as { keepsAnnotations?: () => boolean }).keepsAnnotations?.() === true,
   pushesValues: (d) => (d as PushesValues).pushesValues === true,
 };
 

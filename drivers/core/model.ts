@@ -60,6 +60,22 @@ export interface Value {
   error?: string;
 }
 
+/** A note people keep against a source's data (DESIGN.md, annotations). Times in milliseconds. */
+export interface Annotation {
+  id: string;
+  source: string;
+  start: number;
+  /** Absent for an instant. */
+  end?: number;
+  text: string;
+  /** Tag names it is about; empty: the source as a whole. */
+  tags: string[];
+  author: string;
+  createdAt: number;
+  modifiedBy: string;
+  modifiedAt: number;
+}
+
 /** A value reported for one tag of a source. */
 export interface TagValue extends Value {
   tag: string;

@@ -5,6 +5,8 @@
  */
 import {
   type AggregateName,
+  type Annotation,
+  type AnnotationStorage,
   type AtTimesRead,
   badValue,
   type Driver,
@@ -33,6 +35,7 @@ import {
   type WriteRequest,
   type WriteResult,
 } from '../core/index.ts';
+import { SqlAnnotations } from './annotations.ts';
 import { databaseError, openClient, type SqlClient } from './clients/client.ts';
 import { HistoryReads } from './history-reads.ts';
 import { type Mapping, mappingOf, seriesOf, wideTags } from './mapping.ts';
@@ -51,10 +54,12 @@ abstract class SqlDriverBase
     ProcessedHistoryRead,
     PlotHistoryRead,
     AtTimesRead,
-    ValueWrite
+    ValueWrite,
+    AnnotationStorage
 {
   protected readonly m: Mapping;
   protected readonly history: HistoryReads;
+  private readonly annotations: SqlAnnotations;
   private sqlClient: SqlClient | undefined;
   private state: DriverState = 'stopped';
   private lastError: string | undefined;
@@ -71,6 +76,36 @@ abstract class SqlDriverBase
     this.host = host;
     this.m = mappingOf(config.settings);
     this.history = new HistoryReads(this.m, () => this.client);
+    this.annotations = new SqlAnnotations(
+      this.m.dialect,
+      config.settings.annotations,
+      () => this.client,
+      config.id,
+    );
+  }
+
+  keepsAnnotations(): boolean {
+    return this.annotations.keepsAnnotations();
+  }
+
+  readAnnotations(from: number, to: number, limit: number, signal: AbortSignal): Promise<Annotation[]> {
+    return this.annotations.readAnnotations(from, to, limit, signal);
+  }
+
+  getAnnotation(id: string, signal: AbortSignal): Promise<Annotation | undefined> {
+    return this.annotations.getAnnotation(id, signal);
+  }
+
+  createAnnotation(annotation: Annotation, signal: AbortSignal): Promise<void> {
+    return this.annotations.createAnnotation(annotation, signal);
+  }
+
+  updateAnnotation(annotation: Annotation, signal: AbortSignal): Promise<void> {
+    return this.annotations.updateAnnotation(annotation, signal);
+  }
+
+  deleteAnnotation(id: string, signal: AbortSignal): Promise<boolean> {
+    return this.annotations.deleteAnnotation(id, signal);
   }
 
   /** The client of a started driver; every statement goes through `track`. */

@@ -132,6 +132,29 @@ const Catalog = Type.Object(
   },
 );
 
+const NamedColumn = (name: string, description: string) =>
+  Type.String({ pattern: IDENTIFIER, default: name, ...doc(`${description} Default ${name}.`) });
+
+const AnnotationsTable = Type.Object(
+  {
+    table: Table('Table the annotations are kept in (the site makes it; see README).'),
+    timeStorage: TimeStorage,
+    idColumn: NamedColumn('id', 'Text column of the id (the gateway makes UUIDs).'),
+    startColumn: NamedColumn('start_time', 'Time column of the start.'),
+    endColumn: NamedColumn('end_time', 'Time column of the end, null for an instant.'),
+    textColumn: NamedColumn('note', 'Text column of the note.'),
+    tagsColumn: NamedColumn('tags', 'Text column of the tag names (a JSON array).'),
+    authorColumn: NamedColumn('author', 'Text column of who wrote it.'),
+    createdAtColumn: NamedColumn('created_at', 'Time column of when it was written.'),
+    modifiedByColumn: NamedColumn('modified_by', 'Text column of who changed it last.'),
+    modifiedAtColumn: NamedColumn('modified_at', 'Time column of when it was changed last.'),
+  },
+  {
+    additionalProperties: false,
+    ...doc("Keep this source's annotations in this table instead of the gateway's store."),
+  },
+);
+
 export const SqlSettings = Type.Object(
   {
     dialect: OneOf(DIALECTS, {
@@ -147,6 +170,7 @@ export const SqlSettings = Type.Object(
     }),
     history: History,
     catalog: Type.Optional(Catalog),
+    annotations: Type.Optional(AnnotationsTable),
     writes: Type.Object(
       {
         enabled: Type.Boolean({
@@ -186,3 +210,4 @@ export type SqlSettings = Static<typeof SqlSettings>;
 export type SqlTagConfig = Static<typeof SqlTagConfig>;
 export type SqlHistory = Static<typeof History>;
 export type SqlCatalog = Static<typeof Catalog>;
+export type SqlAnnotationsTable = Static<typeof AnnotationsTable>;

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Annotation, AnnotationStorage } from '../../drivers/core/index.ts';
 /**
  * annotations.read, create, update and delete. A note about tags is shown only to callers who may use
  * all of them; one about the source as a whole to anyone who may read the source.
@@ -7,12 +9,13 @@ import type { CallContext } from '../api/call-context.ts';
 import type { OperationRequest } from '../api/operations.ts';
 import { gatewayError } from '../errors.ts';
 import { parseTime } from '../query/time.ts';
-import type { Annotation, AnnotationStore } from './store.ts';
 
 export interface AnnotationEnv {
   ctx: CallContext;
   sourceId: string;
-  store: AnnotationStore;
+  /** The source's own annotation table, or the gateway's store for that source. */
+  store: AnnotationStorage;
+  signal: AbortSignal;
   /** The caller's tags for the operation's role (read, or writeAnnotations). */
   grant: TagGrant;
   now: number;
@@ -57,46 +60,47 @@ function refuseTags(env: AnnotationEnv, tags: readonly string[]) {
     );
 }
 
-function existing(env: AnnotationEnv, id: string): Annotation {
-  const a = env.store.get(env.sourceId, id);
+async function existing(env: AnnotationEnv, id: string): Promise<Annotation> {
+  const a = await env.store.getAnnotation(id, env.signal);
   if (!a || !visible(env.grant, a))
     throw gatewayError('PG_ERR_NOT_FOUND', `no annotation ${id} in source "${env.sourceId}"`);
   return a;
 }
 
-export function readAnnotations(env: AnnotationEnv, request: OperationRequest<'annotations.read'>) {
+export async function readAnnotations(env: AnnotationEnv, request: OperationRequest<'annotations.read'>) {
   const from = parseTime(request.start, env.now, 'start');
   const to = parseTime(request.end, env.now, 'end');
   if (to < from)
     throw gatewayError('PG_ERR_BAD_TIME', `end (${request.end}) is before start (${request.start})`);
   const wanted = request.tags ? new Set(request.tags) : undefined;
-  const found = env.store
-    .read(env.sourceId, from, to, READ_LIMIT + 1)
-    .filter(
-      (a) => visible(env.grant, a) && (!wanted || a.tags.length === 0 || a.tags.some((t) => wanted.has(t))),
-    );
+  const found = (await env.store.readAnnotations(from, to, READ_LIMIT + 1, env.signal)).filter(
+    (a) => visible(env.grant, a) && (!wanted || a.tags.length === 0 || a.tags.some((t) => wanted.has(t))),
+  );
   const truncated = found.length > READ_LIMIT;
   return { annotations: found.slice(0, READ_LIMIT).map(toWire), ...(truncated ? { truncated: true } : {}) };
 }
 
-export function createAnnotation(env: AnnotationEnv, request: OperationRequest<'annotations.create'>) {
+export async function createAnnotation(env: AnnotationEnv, request: OperationRequest<'annotations.create'>) {
   refuseTags(env, request.tags);
-  const created = env.store.create(
-    {
-      source: env.sourceId,
-      ...span(request.start, request.end, env.now),
-      text: request.text,
-      tags: request.tags,
-      author: env.ctx.principal.subject,
-    },
-    env.now,
-  );
+  const who = env.ctx.principal.subject;
+  const created: Annotation = {
+    id: randomUUID(),
+    source: env.sourceId,
+    ...span(request.start, request.end, env.now),
+    text: request.text,
+    tags: request.tags,
+    author: who,
+    createdAt: env.now,
+    modifiedBy: who,
+    modifiedAt: env.now,
+  };
+  await env.store.createAnnotation(created, env.signal);
   if (env.notes) env.notes.detail = `annotation ${created.id} created: ${describe(created)}`;
   return { annotation: toWire(created) };
 }
 
-export function updateAnnotation(env: AnnotationEnv, request: OperationRequest<'annotations.update'>) {
-  const before = existing(env, request.id);
+export async function updateAnnotation(env: AnnotationEnv, request: OperationRequest<'annotations.update'>) {
+  const before = await existing(env, request.id);
   if (request.tags) refuseTags(env, request.tags);
   const start = request.start ?? new Date(before.start).toISOString();
   const end =
@@ -114,15 +118,15 @@ export function updateAnnotation(env: AnnotationEnv, request: OperationRequest<'
   };
   if (when.end !== undefined) after.end = when.end;
   else delete after.end;
-  env.store.put(after);
+  await env.store.updateAnnotation(after, env.signal);
   if (env.notes)
     env.notes.detail = `annotation ${after.id} changed from ${describe(before)} to ${describe(after)}`;
   return { annotation: toWire(after) };
 }
 
-export function deleteAnnotation(env: AnnotationEnv, request: OperationRequest<'annotations.delete'>) {
-  const before = existing(env, request.id);
-  env.store.delete(env.sourceId, before.id);
+export async function deleteAnnotation(env: AnnotationEnv, request: OperationRequest<'annotations.delete'>) {
+  const before = await existing(env, request.id);
+  await env.store.deleteAnnotation(before.id, env.signal);
   if (env.notes)
     env.notes.detail = `annotation ${before.id} deleted: ${describe(before)} (by ${before.author})`;
   return { deleted: before.id };

@@ -3,25 +3,12 @@
  * optionally about some of its tags, with who wrote and last changed them. Kept in the gateway's
  * dataDir (`annotations.sqlite`, WAL), one table for all sources.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { Annotation, AnnotationStorage } from '../../drivers/core/index.ts';
 
-export interface Annotation {
-  id: string;
-  source: string;
-  /** Milliseconds since the epoch; `end` absent for an instant. */
-  start: number;
-  end?: number;
-  text: string;
-  /** Tag names the note is about; empty: the source as a whole. */
-  tags: string[];
-  author: string;
-  createdAt: number;
-  modifiedBy: string;
-  modifiedAt: number;
-}
+export type { Annotation };
 
 type Row = { body: string };
 
@@ -54,21 +41,6 @@ export class AnnotationStore {
     return row ? (JSON.parse(row.body) as Annotation) : undefined;
   }
 
-  create(
-    fields: Omit<Annotation, 'id' | 'createdAt' | 'modifiedBy' | 'modifiedAt'>,
-    now = Date.now(),
-  ): Annotation {
-    const annotation: Annotation = {
-      ...fields,
-      id: randomUUID(),
-      createdAt: now,
-      modifiedBy: fields.author,
-      modifiedAt: now,
-    };
-    this.put(annotation);
-    return annotation;
-  }
-
   put(a: Annotation): void {
     this.db
       .prepare(
@@ -86,5 +58,17 @@ export class AnnotationStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** This store as one source's annotation storage, the same shape a driver that keeps its own offers. */
+  forSource(source: string): AnnotationStorage {
+    return {
+      keepsAnnotations: () => true,
+      readAnnotations: async (from, to, limit) => this.read(source, from, to, limit),
+      getAnnotation: async (id) => this.get(source, id),
+      createAnnotation: async (a) => this.put(a),
+      updateAnnotation: async (a) => this.put(a),
+      deleteAnnotation: async (id) => this.delete(source, id),
+    };
   }
 }

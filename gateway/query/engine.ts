@@ -1,6 +1,6 @@
 /** The query engine: every typed operation, through one pipeline of interceptors. */
 import os from 'node:os';
-import type { DriverFactory } from '../../drivers/core/index.ts';
+import { type DriverFactory, hasCapability } from '../../drivers/core/index.ts';
 import { withAccess } from '../access/interceptor.ts';
 import type { AccessPolicy, TagGrant } from '../access/policy.ts';
 import {
@@ -181,12 +181,16 @@ export class QueryEngine {
   }
 
   private annotationEnv(call: Call, env: ReadEnv, grant: TagGrant): AnnotationEnv {
-    const store = this.options.annotations;
+    const driver = env.source.driver;
+    const own = driver && hasCapability(driver, 'annotationStorage') ? driver : undefined;
+    const local = this.options.annotations?.forSource(env.source.id);
+    const store = own ?? local;
     if (!store) throw gatewayError('PG_ERR_NOT_SUPPORTED', 'this gateway keeps no annotations');
     return {
       ctx: call.ctx,
       sourceId: env.source.id,
       store,
+      signal: call.signal,
       grant,
       now: env.now,
       ...(call.notes ? { notes: call.notes } : {}),
