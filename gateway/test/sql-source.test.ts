@@ -44,6 +44,7 @@ describe.runIf(hasPostgres)('a SQL source in the gateway (postgres)', () => {
   let dir: string;
   const history = tableName('gw_hist');
   const catalog = tableName('gw_tags');
+  const notes = tableName('gw_notes');
 
   const sourceYaml = (password: string) => `gateway: { id: test-site, dataDir: ./data }
 console: { port: PORT }
@@ -61,6 +62,7 @@ sources:
         tls: { enabled: false }
       history: { table: ${history}, tagColumn: tag, timeColumn: ts, valueColumn: value, qualityColumn: quality }
       catalog: { table: ${catalog}, nameColumn: name, descriptionColumn: description, unitsColumn: units }
+      annotations: { table: ${notes} }
 `;
 
   beforeAll(async () => {
@@ -71,6 +73,10 @@ sources:
     await insertSamples(db, history, samples);
     await db.exec(
       `INSERT INTO ${catalog} (name, description, units) VALUES ('Boiler.Steam', 'Steam flow', 't/h')`,
+    );
+    await db.exec(`DROP TABLE IF EXISTS ${notes}`);
+    await db.exec(
+      `CREATE TABLE ${notes} (id TEXT PRIMARY KEY, start_time TIMESTAMP(3) NOT NULL, end_time TIMESTAMP(3), note TEXT NOT NULL, tags TEXT NOT NULL, author TEXT NOT NULL, created_at TIMESTAMP(3) NOT NULL, modified_by TEXT NOT NULL, modified_at TIMESTAMP(3) NOT NULL)`,
     );
     dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-gw-sql-'));
     const dataDir = path.join(dir, 'data');
@@ -88,7 +94,7 @@ sources:
 
   afterAll(async () => {
     await gateway?.stop();
-    for (const t of [history, catalog]) await db?.exec(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of [history, catalog, notes]) await db?.exec(`DROP TABLE IF EXISTS ${t}`);
     await db?.close();
   });
 
@@ -177,6 +183,22 @@ sources:
     expect(JSON.stringify(body)).toContain('PG_ERR_TAG_NOT_WRITABLE');
     const rows = await db.exec(`SELECT COUNT(*) FROM ${history}`);
     expect(Number(rows[0]![0])).toBe(600);
+  });
+
+  it('given an annotations table, when a note is made through the API, then it is a row of that table', async () => {
+    const { body } = await client.call('annotations.create', 'historian', {
+      text: 'Steam trap replaced',
+      start: iso(T0 + 60_000),
+    });
+    const id = (body as { annotation: { id: string } }).annotation.id;
+    expect(await db.exec(`SELECT note, author FROM ${notes} WHERE id = ?`, [id])).toEqual([
+      ['Steam trap replaced', 'local:token'],
+    ]);
+    const read = await client.call('annotations.read', 'historian', {
+      start: iso(T0),
+      end: iso(T0 + 120_000),
+    });
+    expect((read.body as { annotations: { id: string }[] }).annotations.map((a) => a.id)).toEqual([id]);
   });
 
   it('given a running source, when health is read, then it shows the database and that TLS is off', async () => {
