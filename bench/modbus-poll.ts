@@ -36,10 +36,11 @@ export function spawnReady(
   });
 }
 
-export async function runPollBenchmark(options: { tags?: number; seconds?: number } = {}) {
-  const tags = options.tags ?? 10_000;
-  const seconds = options.seconds ?? 60;
-  const binary = await buildBinary('linux-x64');
+/**
+ * The bulk simulator with `tags` float32 values changing every second, and a gateway config polling
+ * them all each second as source `bulk` (plus `extraSources`, YAML list items), in a temp folder.
+ */
+export async function bulkModbusGateway(tags: number, extraSources = '') {
   const sim = await spawnReady(
     process.execPath,
     [path.join(root, 'bench', 'modbus-bulk-sim.ts'), String(tags)],
@@ -54,8 +55,16 @@ export async function runPollBenchmark(options: { tags?: number; seconds?: numbe
   const port = await freePort();
   writeFileSync(
     configFile,
-    `gateway: { id: bench, dataDir: ./data }\nconsole: { port: ${port} }\nsources:\n  - id: bulk\n    driver: modbus\n    settings: { host: 127.0.0.1, port: ${sim.match[1]} }\n    poll: { intervalMs: 1000 }\n    tags:\n${lines.join('\n')}\n`,
+    `gateway: { id: bench, dataDir: ./data }\nconsole: { port: ${port} }\nsources:\n  - id: bulk\n    driver: modbus\n    settings: { host: 127.0.0.1, port: ${sim.match[1]} }\n    poll: { intervalMs: 1000 }\n    tags:\n${lines.join('\n')}\n${extraSources}`,
   );
+  return { sim, dir, configFile, port };
+}
+
+export async function runPollBenchmark(options: { tags?: number; seconds?: number } = {}) {
+  const tags = options.tags ?? 10_000;
+  const seconds = options.seconds ?? 60;
+  const binary = await buildBinary('linux-x64');
+  const { sim, dir, configFile, port } = await bulkModbusGateway(tags);
   const gateway = await spawnReady(binary, ['gateway', '--config', configFile], /"gateway started"/);
   const pid = gateway.child.pid!;
   try {

@@ -1,21 +1,10 @@
-/**
- * 5,000 script tags on inputs that change every second: the single binary polls 5,000 float32 tags of
- * a loopback Modbus simulator each second and computes 5,000 script tags from them (a mix of
- * linear-scale, sum, threshold-alarm, rolling-average and unit-conversion), every result recorded in
- * local history. Measured twice for 60 s, with and without the script tags, so the script tags' own
- * share of one core is the difference.
- */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { LocalApiClient } from '../gateway/index.ts';
-import { freePort } from '../gateway/local-api/free-port.ts';
 import { readLocalToken } from '../gateway/local-api/token.ts';
 import { buildBinary } from '../installer/build-binary.ts';
-import { spawnReady } from './modbus-poll.ts';
+import { bulkModbusGateway, spawnReady } from './modbus-poll.ts';
 import { measureProcess } from './process-stats.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The script tag made on input i: five templates in turn. */
@@ -41,22 +30,7 @@ function scriptTag(i: number, inputs: number) {
 }
 
 async function runOnce(binary: string, tags: number, scriptTags: number, seconds: number) {
-  const sim = await spawnReady(
-    process.execPath,
-    [path.join(root, 'bench', 'modbus-bulk-sim.ts'), String(tags)],
-    /READY (\d+)/,
-  );
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-bench-script-'));
-  const configFile = path.join(dir, 'gateway.yaml');
-  const lines = Array.from(
-    { length: tags },
-    (_, i) => `      - { name: T${i}, address: "holding:${i * 2}", type: float32 }`,
-  );
-  const port = await freePort();
-  writeFileSync(
-    configFile,
-    `gateway: { id: bench, dataDir: ./data }\nconsole: { port: ${port} }\nsources:\n  - id: bulk\n    driver: modbus\n    settings: { host: 127.0.0.1, port: ${sim.match[1]} }\n    poll: { intervalMs: 1000 }\n    tags:\n${lines.join('\n')}\n  - { id: calc, driver: script }\n`,
-  );
+  const { sim, dir, configFile, port } = await bulkModbusGateway(tags, '  - { id: calc, driver: script }\n');
   const gateway = await spawnReady(binary, ['gateway', '--config', configFile], /"gateway started"/);
   try {
     const client = new LocalApiClient(port, readLocalToken(path.join(dir, 'data')));

@@ -182,8 +182,8 @@ export class ScriptDriver implements Driver, TagCatalog, SnapshotRead, PushesVal
     };
     this.running.set(definition.id, running);
     for (const [i, key] of running.inputKeys.entries()) {
-      let set = this.dependents.get(key);
-      if (!set) this.dependents.set(key, (set = new Set()));
+      const set = this.dependents.get(key) ?? new Set<string>();
+      this.dependents.set(key, set);
       set.add(definition.id);
       this.listen(definition.inputs[i]!.source);
     }

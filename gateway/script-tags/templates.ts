@@ -71,6 +71,26 @@ function numeric(compute: (xs: number[]) => number | string): Evaluator {
   };
 }
 
+type Sample = { time: number; value: number };
+
+/** A template computing from each new sample of its one input and the sample before it. */
+function fromConsecutive(compute: (now: Sample, before: Sample) => number): Evaluator {
+  let previous: Sample | undefined;
+  return {
+    evaluate([x], now) {
+      const q = qualityOf([x!], now);
+      if ('bad' in q) return q.bad;
+      const v = numericValue(x!.value);
+      if (v === null) return { time: now, value: null, status: 'bad', error: 'input 1 is not a number' };
+      if (previous && x!.time <= previous.time) return undefined; // nothing new
+      const before = previous;
+      previous = { time: x!.time, value: v };
+      if (!before) return undefined;
+      return { time: x!.time, value: compute(previous, before), status: q.status };
+    },
+  };
+}
+
 const linearScale: ScriptTemplate = {
   name: 'linear-scale',
   version: 1,
@@ -174,23 +194,10 @@ const rateOfChange: ScriptTemplate = {
   ),
   inputs: { min: 1, max: 1, kind: 'number', names: ['x'] },
   output: (p) => ({ dataType: 'float64', ...(p.units ? { units: p.units as string } : {}) }),
-  create(p) {
-    let previous: { time: number; value: number } | undefined;
-    return {
-      evaluate([x], now) {
-        const q = qualityOf([x!], now);
-        if ('bad' in q) return q.bad;
-        const v = numericValue(x!.value);
-        if (v === null) return { time: now, value: null, status: 'bad', error: 'input 1 is not a number' };
-        if (previous && x!.time <= previous.time) return undefined; // nothing new
-        const before = previous;
-        previous = { time: x!.time, value: v };
-        if (!before) return undefined;
-        const rate = ((v - before.value) / (x!.time - before.time)) * 1000 * (p.perSeconds as number);
-        return { time: x!.time, value: rate, status: q.status };
-      },
-    };
-  },
+  create: (p) =>
+    fromConsecutive(
+      (x, before) => ((x.value - before.value) / (x.time - before.time)) * 1000 * (p.perSeconds as number),
+    ),
 };
 
 const RESETS = ['never', 'hour', 'day'] as const;
@@ -321,23 +328,10 @@ const counterDelta: ScriptTemplate = {
   ),
   inputs: { min: 1, max: 1, kind: 'number', names: ['counter'] },
   output: (p) => ({ dataType: 'float64', ...(p.units ? { units: p.units as string } : {}) }),
-  create(p) {
-    let previous: { time: number; value: number } | undefined;
-    return {
-      evaluate([x], now) {
-        const q = qualityOf([x!], now);
-        if ('bad' in q) return q.bad;
-        const v = numericValue(x!.value);
-        if (v === null) return { time: now, value: null, status: 'bad', error: 'input 1 is not a number' };
-        if (previous && x!.time <= previous.time) return undefined;
-        const before = previous;
-        previous = { time: x!.time, value: v };
-        if (!before) return undefined;
-        const delta = v >= before.value ? v - before.value : v + (p.rolloverAt as number) - before.value;
-        return { time: x!.time, value: delta, status: q.status };
-      },
-    };
-  },
+  create: (p) =>
+    fromConsecutive((x, before) =>
+      x.value >= before.value ? x.value - before.value : x.value + (p.rolloverAt as number) - before.value,
+    ),
 };
 
 const unitConversionTemplate: ScriptTemplate = {

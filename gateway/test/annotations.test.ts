@@ -1,10 +1,10 @@
 /** Annotations in a running gateway: made with writeAnnotations, read with read, tag rules applied, changes audited, kept across restarts. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallContext } from '../api/call-context.ts';
+import type { OperationName } from '../api/operations.ts';
 import { exportAudit } from '../audit/verify.ts';
 import { loadGatewayConfig } from '../config/load.ts';
 import { startGateway } from '../runtime.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { type Harness, linkCaller, runAs, startHarness } from './harness.ts';
 
 const RULES = `access:
   rules:
@@ -14,17 +14,9 @@ const RULES = `access:
 `;
 
 let h: Harness;
-const as = (subject: string): CallContext => ({
-  requestId: 'test',
-  origin: 'link',
-  principal: { subject, groups: [] },
-  app: 'test-app',
-});
-const run = (
-  who: string,
-  operation: Parameters<Harness['gateway']['engine']['execute']>[1],
-  request: unknown,
-) => h.gateway.engine.execute(as(who), operation, 'boiler', request) as Promise<Record<string, unknown>>;
+const _as = linkCaller;
+const run = (who: string, operation: OperationName, request: unknown) =>
+  runAs(h, who, operation, request, 'boiler');
 type Note = {
   id: string;
   text: string;

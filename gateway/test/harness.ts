@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Logger, silentLogger } from '../../drivers/core/index.ts';
 import { startBoilerSimulator } from '../../hardware-tests/simulators/index.ts';
+import type { CallContext } from '../api/call-context.ts';
+import type { OperationName } from '../api/operations.ts';
 import { loadGatewayConfig } from '../config/load.ts';
 import { LocalApiClient } from '../local-api/client.ts';
 import { readLocalToken } from '../local-api/token.ts';
@@ -70,6 +72,27 @@ ${options.extraConfig ?? ''}`,
       await sim.stop();
     },
   };
+}
+
+/** A caller arriving over the link as `subject` (no groups), as the bridge would name it. */
+export const linkCaller = (subject: string): CallContext => ({
+  requestId: 'test',
+  origin: 'link',
+  principal: { subject, groups: [] },
+  app: 'test-app',
+});
+
+/** Runs an operation on the harness's gateway as a link caller. */
+export function runAs(
+  h: Harness,
+  subject: string,
+  operation: OperationName,
+  request: unknown,
+  source: string | undefined,
+): Promise<Record<string, unknown>> {
+  return h.gateway.engine.execute(linkCaller(subject), operation, source, request) as Promise<
+    Record<string, unknown>
+  >;
 }
 
 export async function eventually<T>(

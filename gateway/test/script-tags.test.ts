@@ -5,12 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallContext } from '../api/call-context.ts';
+import type { OperationName } from '../api/operations.ts';
 import { exportAudit } from '../audit/verify.ts';
 import { loadGatewayConfig } from '../config/load.ts';
 import { LocalApiClient } from '../local-api/client.ts';
 import { readLocalToken } from '../local-api/token.ts';
 import { startGateway } from '../runtime.ts';
-import { eventually, type Harness, startHarness } from './harness.ts';
+import { eventually, type Harness, linkCaller, runAs, startHarness } from './harness.ts';
 
 const EXTRA = `  - { id: calc, driver: script }
 access:
@@ -21,18 +22,9 @@ access:
 `;
 
 let h: Harness;
-const as = (subject: string): CallContext => ({
-  requestId: 'test',
-  origin: 'link',
-  principal: { subject, groups: [] },
-  app: 'test-app',
-});
-const run = (
-  ctx: CallContext,
-  operation: Parameters<Harness['gateway']['engine']['execute']>[1],
-  request: unknown,
-  source = 'calc',
-) => h.gateway.engine.execute(ctx, operation, source, request) as Promise<Record<string, unknown>>;
+const as = linkCaller;
+const run = (ctx: CallContext, operation: OperationName, request: unknown, source = 'calc') =>
+  runAs(h, ctx.principal.subject, operation, request, source);
 const engineer = as('user:engineer');
 type Snapshot = { values: { tag: string; value: unknown; status: string }[] };
 

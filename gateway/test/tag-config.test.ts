@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallContext } from '../api/call-context.ts';
+import type { OperationName } from '../api/operations.ts';
 import { exportAudit } from '../audit/verify.ts';
-import { eventually, type Harness, startHarness } from './harness.ts';
+import { eventually, type Harness, linkCaller, runAs, startHarness } from './harness.ts';
 
 const EXTRA = `  - id: line
     driver: opcua
@@ -21,18 +21,9 @@ access:
 `;
 
 let h: Harness;
-const as = (subject: string): CallContext => ({
-  requestId: 'test',
-  origin: 'link',
-  principal: { subject, groups: [] },
-  app: 'test-app',
-});
-const run = (
-  who: string,
-  operation: Parameters<Harness['gateway']['engine']['execute']>[1],
-  request: unknown,
-  source = 'boiler',
-) => h.gateway.engine.execute(as(who), operation, source, request) as Promise<Record<string, unknown>>;
+const _as = linkCaller;
+const run = (who: string, operation: OperationName, request: unknown, source = 'boiler') =>
+  runAs(h, who, operation, request, source);
 type Snapshot = { values: { tag: string; value: unknown; status: string }[] };
 
 beforeAll(async () => {
