@@ -14,6 +14,7 @@ import { HistoryStore } from './history/store.ts';
 import { type RunningLink, startLink } from './link/start-link.ts';
 import { startLocalApi } from './local-api/server.ts';
 import { followLocalToken } from './local-api/token.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { QueryEngine } from './query/engine.ts';
 import { machineIdentity } from './secrets/machine-identity.ts';
 import { SEALED_PREFIX, Sealer } from './secrets/sealer.ts';
@@ -93,7 +94,12 @@ export async function startGateway(
   retention.unref();
 
   const sealer = await sealerFor(config);
-  const registry = new SourceRegistry(config, history, log, sealer, drivers);
+  let link: RunningLink | undefined;
+  let registry: SourceRegistry | undefined;
+  const metrics = new GatewayMetrics({ sources: () => registry?.health() ?? [], link: () => link?.health() });
+  registry = new SourceRegistry(config, history, log, sealer, drivers, (source, name, value, labels) =>
+    metrics.observe(source, name, value, labels),
+  );
   let policy = new AccessPolicy(config.access.rules);
   const watcher = watchConfig(
     config,
@@ -117,10 +123,9 @@ export async function startGateway(
     gatewayId: config.gateway.id,
     timeoutMs: 30_000,
     access: () => policy,
-    interceptors: [withAudit(audit)],
+    interceptors: [withAudit(audit), metrics.interceptor()],
     link: () => link?.health() ?? { state: 'stopped' },
   });
-  let link: RunningLink | undefined;
   const stopCertificateAudit = config.sources.some((s) => s.driver === 'opcua')
     ? auditCertificateStore(dataDir, (event) => void note(event))
     : () => undefined;
@@ -136,7 +141,20 @@ export async function startGateway(
   };
   let api: FastifyInstance;
   try {
-    api = await startLocalApi({ port: config.console.port, token: token.current, engine, registry, log });
+    api = await startLocalApi({
+      port: config.console.port,
+      host: config.console.host,
+      token: token.current,
+      engine,
+      registry,
+      log,
+      metrics: () => metrics.text(),
+      console: {
+        dataDir,
+        sessionIdleMinutes: config.console.sessionIdleMinutes,
+        audit: async (event) => void (await note(event)),
+      },
+    });
   } catch (error) {
     await cleanup();
     throw error;

@@ -20,6 +20,7 @@ const HELP = `plantgate ${VERSION} — an edge gateway for plant data
   plantgate opcua trust THUMBPRINT --config FILE
                                              trust a rejected OPC UA server certificate
   plantgate token rotate --config FILE       replace the loopback API's local token
+  plantgate console-url --config FILE        a one-time address that signs in to the local console
   plantgate secrets seal --config FILE --source ID --field PATH
                                              seal a secret read from standard input for one setting
   plantgate secrets check --config FILE      check that this machine can seal and open secrets
@@ -58,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./secrets-command.ts')).secretsCommand(rest);
       case 'token':
         return await (await import('./token-command.ts')).tokenCommand(rest);
+      case 'console-url':
+        return await (await import('./console-url-command.ts')).consoleUrlCommand(rest);
       case '--version':
       case 'version':
         print(VERSION);

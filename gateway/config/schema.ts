@@ -3,7 +3,7 @@
  * file config/schema/gateway.schema.json is generated from `publishedGatewaySchema()`.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import type { DriverFactory } from '../../drivers/core/index.ts';
+import { type DriverFactory, OneOf } from '../../drivers/core/index.ts';
 import { AccessSection } from '../access/rules.ts';
 import { DRIVERS } from '../sources/driver-registry.ts';
 
@@ -30,7 +30,17 @@ export const ConsoleSection = Type.Object(
       minimum: 1,
       maximum: 65535,
       default: 7443,
-      ...doc('Port of the local API and console; always bound to 127.0.0.1.'),
+      ...doc('Port of the local API and console, on loopback only.'),
+    }),
+    host: OneOf(['127.0.0.1', '::1'], {
+      default: '127.0.0.1',
+      ...doc('Loopback address to listen on; no other address is accepted.'),
+    }),
+    sessionIdleMinutes: Type.Integer({
+      minimum: 1,
+      maximum: 480,
+      default: 15,
+      ...doc('A console session unused this long is over.'),
     }),
   },
   { additionalProperties: false, default: {} },

@@ -9,6 +9,7 @@ import type { Logger } from '../../drivers/core/index.ts';
 import type { CallContext } from '../api/call-context.ts';
 import { OPERATION_PATHS } from '../api/operation-paths.ts';
 import type { OperationName } from '../api/operations.ts';
+import { type ConsoleDeps, registerConsole } from '../console/routes.ts';
 import { httpStatusOf, isPlantgateError, toErrorBody } from '../errors.ts';
 import type { QueryEngine } from '../query/engine.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
@@ -16,6 +17,12 @@ import { tokenMatches } from './token.ts';
 
 export interface LocalApiOptions {
   port: number;
+  /** A loopback address: 127.0.0.1 or ::1. */
+  host?: '127.0.0.1' | '::1';
+  /** Prometheus text of the gateway's metrics (GET /metrics, with the local token). */
+  metrics?: () => Promise<string>;
+  /** The console's needs; without them the server has no console. */
+  console?: Omit<ConsoleDeps, 'engine' | 'token'>;
   /** The token in force (it changes when rotated). */
   token: () => string;
   engine: QueryEngine;
@@ -39,7 +46,24 @@ function requestSignal(reply: FastifyReply): AbortSignal {
 export async function startLocalApi(options: LocalApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
 
+  const host = options.host ?? '127.0.0.1';
+  // DNS rebinding: a page elsewhere that makes its name point at 127.0.0.1 still sends its own Host.
+  const allowedHosts = new Set([
+    `127.0.0.1:${options.port}`,
+    `localhost:${options.port}`,
+    `[::1]:${options.port}`,
+  ]);
   app.addHook('onRequest', async (request, reply) => {
+    if (!allowedHosts.has(request.headers.host ?? '')) {
+      return reply.code(421).send({
+        error: {
+          code: 'PG_ERR_FORBIDDEN',
+          message: `this server answers only as 127.0.0.1:${options.port} or localhost:${options.port}`,
+        },
+      });
+    }
+    // The console has its own sign-in; everything else needs the local token.
+    if (options.console && request.url.startsWith('/console')) return;
     const header = request.headers.authorization ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     if (!presented || !tokenMatches(presented, options.token())) {
@@ -74,6 +98,13 @@ export async function startLocalApi(options: LocalApiOptions): Promise<FastifyIn
       },
     }),
   );
+
+  if (options.metrics) {
+    const metrics = options.metrics;
+    app.get('/metrics', async (_request, reply) =>
+      reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(await metrics()),
+    );
+  }
 
   app.get('/api/v1/health', () => options.engine.execute(localContext(), 'health', undefined, {}));
 
@@ -126,6 +157,9 @@ export async function startLocalApi(options: LocalApiOptions): Promise<FastifyIn
     },
   );
 
-  await app.listen({ host: '127.0.0.1', port: options.port });
+  if (options.console)
+    registerConsole(app, { ...options.console, engine: options.engine, token: options.token });
+
+  await app.listen({ host, port: options.port });
   return app;
 }

@@ -13,7 +13,7 @@ import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Sealer } from '../secrets/sealer.ts';
 import { DRIVERS, findDriver } from './driver-registry.ts';
-import { Source, type SourceHealth } from './source.ts';
+import { Source, type SourceDeps, type SourceHealth } from './source.ts';
 
 export class SourceRegistry {
   private readonly sources = new Map<string, Source>();
@@ -24,6 +24,7 @@ export class SourceRegistry {
     log: Logger,
     sealer: () => Sealer,
     drivers: readonly DriverFactory[] = DRIVERS,
+    observe?: SourceDeps['observe'],
   ) {
     const peers: PeerValues = {
       onValues: (sourceId, listener) => this.get(sourceId).onValues(listener),
@@ -33,7 +34,14 @@ export class SourceRegistry {
       const factory = findDriver(entry.driver, drivers)!;
       this.sources.set(
         entry.id,
-        new Source(entry, factory, { history, log, dataDir: config.gateway.dataDir, sealer, peers }),
+        new Source(entry, factory, {
+          history,
+          log,
+          dataDir: config.gateway.dataDir,
+          sealer,
+          peers,
+          ...(observe ? { observe } : {}),
+        }),
       );
     }
   }

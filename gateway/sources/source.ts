@@ -30,6 +30,8 @@ export interface SourceDeps {
   sealer: () => Sealer;
   /** The other sources' values, for drivers that compute from them. */
   peers?: PeerValues;
+  /** Where the drivers' numeric observations go (metrics). */
+  observe?: (source: string, name: string, value: number, labels?: Record<string, string>) => void;
 }
 
 export interface SourceHealth {
@@ -214,7 +216,7 @@ export class Source {
         for (const listener of this.listeners) listener(values);
       },
       log: sourceLog,
-      metric: () => undefined,
+      metric: (name, value, labels) => this.deps.observe?.(this.id, name, value, labels),
       dataDir: path.join(this.deps.dataDir, 'sources', this.id),
       pkiDir: path.join(this.deps.dataDir, 'pki'),
       ...(this.deps.peers ? { peers: this.deps.peers } : {}),

@@ -1,0 +1,193 @@
+/**
+ * The local console over HTTP: the Host allow-list, the one-time sign-in address, session cookies,
+ * CSRF and same-origin checks on changes, the strict CSP, the audit pages, and /metrics.
+ */
+
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGatewayConfig } from '../config/load.ts';
+import { ConsoleSessions, signInUrl } from '../console/sessions.ts';
+import { readLocalToken } from '../local-api/token.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+let h: Harness;
+let origin: string;
+let token: string;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** A raw HTTP request, so a test can send any Host, Origin or cookie. */
+function send(
+  pathAndQuery: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const r = request(
+      `${origin}${pathAndQuery}`,
+      { method: options.method ?? 'GET', headers: options.headers ?? {} },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => {
+          text += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
+    r.on('error', reject);
+    r.end(options.body);
+  });
+}
+
+async function signIn(): Promise<{ cookie: string; csrf: string }> {
+  const url = new URL(signInUrl(origin, token));
+  const answer = await send(url.pathname + url.search);
+  expect(answer.status).toBe(303);
+  const cookie = String(answer.headers['set-cookie']).split(';')[0]!;
+  const overview = await send('/console', { headers: { cookie } });
+  const csrf = /name="csrf" value="([^"]+)"/.exec(overview.text)![1]!;
+  return { cookie, csrf };
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+beforeAll(async () => {
+  h = await startHarness();
+  origin = `http://127.0.0.1:${h.gateway.port}`;
+  token = readLocalToken(h.gateway.config.gateway.dataDir);
+}, 30_000);
+afterAll(async () => h?.stop());
+
+describe('the local console', () => {
+  it('given a foreign Host header, when anything is asked, then it is refused (DNS rebinding)', async () => {
+    for (const p of ['/console', '/api/v1/health', '/metrics']) {
+      const answer = await send(p, {
+        headers: { host: 'attacker.example:80', authorization: `Bearer ${token}` },
+      });
+      expect(answer.status, p).toBe(421);
+    }
+    expect(
+      (
+        await send('/api/v1/health', {
+          headers: { host: `localhost:${h.gateway.port}`, authorization: `Bearer ${token}` },
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it('given the one-time address, when used, then it signs in once with a strict cookie; again, forged or expired it does not', async () => {
+    const url = new URL(signInUrl(origin, token));
+    const first = await send(url.pathname + url.search);
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe('/console');
+    expect(String(first.headers['set-cookie'])).toMatch(
+      /^pg_console=[A-Za-z0-9_-]{43}; Path=\/console; HttpOnly; SameSite=Strict/,
+    );
+    expect((await send(url.pathname + url.search)).status).toBe(401);
+    const forged = new URL(signInUrl(origin, 'not-the-token'));
+    expect((await send(forged.pathname + forged.search)).status).toBe(401);
+    const old = new URL(signInUrl(origin, token, Date.now() - 10 * 60_000));
+    expect((await send(old.pathname + old.search)).status).toBe(401);
+    expect((await send('/console')).status).toBe(401);
+  });
+
+  it('given a session, when the overview is shown, then it has the sources, link and machine, under a strict CSP', async () => {
+    const { cookie } = await signIn();
+    const overview = await send('/console', { headers: { cookie } });
+    expect(overview.status).toBe(200);
+    expect(overview.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(overview.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(overview.text).toContain('<td>boiler</td><td>modbus</td>');
+    expect(overview.text).toMatch(/Link: <strong>(disabled|stopped)<\/strong>/);
+    expect(overview.text).toMatch(/of \d+ cores/);
+    expect(overview.text).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)[a-z]/i);
+  });
+
+  it('given a change, when it lacks the CSRF token or comes from another site, then it is refused', async () => {
+    const { cookie, csrf } = await signIn();
+    const post = (headers: Record<string, string>, body: string) =>
+      send('/console/audit/verify', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, ...headers },
+        body,
+      });
+    expect((await post({}, form({}))).status).toBe(403);
+    expect((await post({}, form({ csrf: 'x'.repeat(43) }))).status).toBe(403);
+    expect((await post({ origin: 'http://evil.example' }, form({ csrf }))).status).toBe(403);
+    expect((await post({ 'sec-fetch-site': 'cross-site' }, form({ csrf }))).status).toBe(403);
+    const noSession = await send('/console/audit/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ csrf }),
+    });
+    expect(noSession.status).toBe(401);
+    const ok = await post({ origin }, form({ csrf }));
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('The chain is intact');
+  });
+
+  it('given the audit log, when filtered and exported, then it shows and exports just those records', async () => {
+    const { cookie } = await signIn();
+    const page = await send('/console/audit?principal=local%3Aconsole', { headers: { cookie } });
+    expect(page.text).toContain('console sign-in');
+    expect(page.text).not.toContain('<td>local:token</td>');
+    const exported = await send('/console/audit/export?principal=local%3Aconsole', { headers: { cookie } });
+    expect(exported.headers['content-type']).toContain('application/x-ndjson');
+    const records = exported.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.length).toBeGreaterThan(2);
+    expect(records.every((r) => r.principal === 'local:console')).toBe(true);
+  });
+
+  it('given a session, when signed out, then it is over', async () => {
+    const { cookie, csrf } = await signIn();
+    const out = await send('/console/sign-out', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin },
+      body: form({ csrf }),
+    });
+    expect(out.status).toBe(303);
+    expect((await send('/console', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('given sessions, when unused past the idle time, then they end', () => {
+    const sessions = new ConsoleSessions(15);
+    const url = new URL(signInUrl('http://x', 'token', 1_000_000));
+    const session = sessions.signIn('token', Object.fromEntries(url.searchParams), 1_000_000)!;
+    expect(sessions.use(session.id, 1_000_000 + 14 * 60_000)).toBeDefined();
+    expect(sessions.use(session.id, 1_000_000 + 14 * 60_000 + 15 * 60_000 + 1)).toBeUndefined();
+  });
+
+  it('given metrics, when scraped with the local token, then sources, link and requests are there', async () => {
+    expect((await send('/metrics')).status).toBe(401);
+    const metrics = await send('/metrics', { headers: { authorization: `Bearer ${token}` } });
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain(
+      'plantgate_source_state{source="boiler",driver="modbus",state="running"} 1',
+    );
+    expect(metrics.text).toContain('plantgate_link_connected 0');
+    expect(metrics.text).toMatch(/plantgate_source_poll_milliseconds\{source="boiler",group="[^"]*"\} \d/);
+    expect(metrics.text).toMatch(
+      /plantgate_requests_total\{operation="health",origin="local",outcome="ok"\} \d/,
+    );
+    expect(metrics.text).toContain('plantgate_process_resident_memory_bytes');
+  });
+
+  it('given a console address off loopback, when the config is loaded, then it is refused by path', async () => {
+    const file = path.join(h.dir, 'wide-open.yaml');
+    writeFileSync(
+      file,
+      'gateway: { id: x, dataDir: ./x }\nconsole: { port: 7443, host: 0.0.0.0 }\nsources: []\n',
+    );
+    await expect(loadGatewayConfig(file)).rejects.toThrow(
+      /console\.host: must be one of "127\.0\.0\.1", "::1"/,
+    );
+  });
+});
