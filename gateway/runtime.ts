@@ -93,7 +93,18 @@ export async function startGateway(
   }, RETENTION_EVERY_MS);
   retention.unref();
 
-  const sealer = await sealerFor(config);
+  let sealerNow = await sealerFor(config);
+  const sealer = () => sealerNow();
+  /** The sealer, opened now if the gateway started without needing one (a source with secrets added). */
+  const ensureSealer = async (): Promise<Sealer> => {
+    try {
+      return sealerNow();
+    } catch {
+      const opened = Sealer.open(dataDir, await machineIdentity());
+      sealerNow = () => opened;
+      return opened;
+    }
+  };
   let link: RunningLink | undefined;
   let registry: SourceRegistry | undefined;
   const metrics = new GatewayMetrics({ sources: () => registry?.health() ?? [], link: () => link?.health() });
@@ -101,10 +112,12 @@ export async function startGateway(
     metrics.observe(source, name, value, labels),
   );
   let policy = new AccessPolicy(config.access.rules);
+  let rules = config.access.rules;
   const watcher = watchConfig(
     config,
     (next) => {
       policy = new AccessPolicy(next.access.rules);
+      rules = next.access.rules;
       void note({
         kind: 'config',
         outcome: 'ok',
@@ -117,9 +130,15 @@ export async function startGateway(
     drivers,
   );
   const annotations = new AnnotationStore(dataDir);
+  /** A config the gateway wrote itself: its role rules apply at once, and the watcher knows it. */
+  const adopt = (next: GatewayConfig) => {
+    policy = new AccessPolicy(next.access.rules);
+    rules = next.access.rules;
+    watcher.adopt(next);
+  };
   const engine = new QueryEngine(registry, history, {
     annotations,
-    tagConfig: { file: config.file, drivers, adopt: (next) => watcher.adopt(next) },
+    tagConfig: { file: config.file, drivers, adopt },
     gatewayId: config.gateway.id,
     timeoutMs: 30_000,
     access: () => policy,
@@ -152,6 +171,14 @@ export async function startGateway(
       console: {
         dataDir,
         sessionIdleMinutes: config.console.sessionIdleMinutes,
+        sources: {
+          registry,
+          configFile: config.file,
+          drivers,
+          adopt,
+          sealer: ensureSealer,
+        },
+        tagsAccess: { registry, configFile: config.file, rules: () => rules, policy: () => policy, adopt },
         audit: async (event) => void (await note(event)),
       },
     });

@@ -45,31 +45,60 @@ export function writeFileAtomically(file: string, text: string): void {
   }
 }
 
+export type ConfigDocument = ReturnType<typeof parseDocument>;
+
 /**
- * Edits the `tags` list of one source in the config file and writes it back once the whole config
- * validates; answers the new config. `edit` changes the YAML list in place.
+ * Edits the config file's YAML document and writes it back once the whole new config validates;
+ * answers the new config. Refused, the file stays as it was.
  */
-export async function editSourceTags(
+export async function editConfig(
   file: string,
-  sourceId: string,
-  edit: (tags: YAMLSeq, document: ReturnType<typeof parseDocument>) => void,
+  edit: (document: ConfigDocument) => void,
   drivers: readonly DriverFactory[] = DRIVERS,
 ): Promise<GatewayConfig> {
-  const text = readFileSync(file, 'utf8');
-  const document = parseDocument(text);
-  const sources = document.get('sources');
-  if (!isSeq(sources)) throw gatewayError('PG_ERR_CONFIG_INVALID', `${file} has no sources list`);
-  const source = sources.items.find((s): s is YAMLMap => isMap(s) && s.get('id') === sourceId);
-  if (!source) throw gatewayError('PG_ERR_SOURCE_NOT_FOUND', `${file} has no source "${sourceId}"`);
-  let tags = source.get('tags');
-  if (!isSeq(tags)) {
-    tags = document.createNode([]);
-    source.set('tags', tags);
-  }
-  edit(tags as YAMLSeq, document);
+  const document = parseDocument(readFileSync(file, 'utf8'));
+  edit(document);
   const next = document.toString({ lineWidth: 0 });
-  // Refused here, the file stays as it was.
   const config = await parseGatewayConfig(next, file, drivers);
   writeFileAtomically(file, next);
   return config;
+}
+
+/** The `sources` list of a config document (made when missing). */
+export function sourcesOf(document: ConfigDocument): YAMLSeq {
+  let sources = document.get('sources');
+  if (!isSeq(sources)) {
+    sources = document.createNode([]);
+    document.set('sources', sources);
+  }
+  return sources as YAMLSeq;
+}
+
+/** One source's entry in a config document. */
+export function sourceEntryOf(document: ConfigDocument, sourceId: string): YAMLMap {
+  const source = sourcesOf(document).items.find((s): s is YAMLMap => isMap(s) && s.get('id') === sourceId);
+  if (!source) throw gatewayError('PG_ERR_SOURCE_NOT_FOUND', `the config has no source "${sourceId}"`);
+  return source;
+}
+
+/** Edits the `tags` list of one source in the config file (see editConfig). */
+export function editSourceTags(
+  file: string,
+  sourceId: string,
+  edit: (tags: YAMLSeq, document: ConfigDocument) => void,
+  drivers: readonly DriverFactory[] = DRIVERS,
+): Promise<GatewayConfig> {
+  return editConfig(
+    file,
+    (document) => {
+      const source = sourceEntryOf(document, sourceId);
+      let tags = source.get('tags');
+      if (!isSeq(tags)) {
+        tags = document.createNode([]);
+        source.set('tags', tags);
+      }
+      edit(tags as YAMLSeq, document);
+    },
+    drivers,
+  );
 }

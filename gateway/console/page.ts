@@ -22,6 +22,9 @@ const HEADERS = {
 
 const NAV: [string, string][] = [
   ['/console', 'Overview'],
+  ['/console/sources', 'Data sources'],
+  ['/console/tags', 'Tags'],
+  ['/console/access', 'Access rules'],
   ['/console/audit', 'Audit'],
 ];
 

@@ -13,6 +13,8 @@ import { parseTime } from '../query/time.ts';
 import { machineFacts } from './machine.ts';
 import { checkedPost, errorPage, escapeHtml, page, STYLESHEET, sessionCookie, sessionOf } from './page.ts';
 import { ConsoleSessions } from './sessions.ts';
+import { registerSourcePages, type SourcesDeps } from './sources-pages.ts';
+import { registerTagsAccessPages, type TagsAccessDeps } from './tags-access-pages.ts';
 
 export interface ConsoleDeps {
   engine: QueryEngine;
@@ -21,6 +23,10 @@ export interface ConsoleDeps {
   sessionIdleMinutes: number;
   /** Appends an audit record of a console action. */
   audit: (event: AuditEvent) => Promise<void>;
+  /** What the data-source pages change; without it they are not offered. */
+  sources?: Omit<SourcesDeps, 'audit'>;
+  /** What the tags and access pages read and change. */
+  tagsAccess?: Omit<TagsAccessDeps, 'audit' | 'engine'>;
 }
 
 const AUDIT_ROWS = 500;
@@ -185,6 +191,10 @@ function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     await note('console sign-out');
     return reply.header('set-cookie', sessionCookie('', 0)).redirect('/console/signed-out', 303);
   });
+
+  if (deps.sources) registerSourcePages(app, sessions, { ...deps.sources, audit: deps.audit }, deps.dataDir);
+  if (deps.tagsAccess)
+    registerTagsAccessPages(app, sessions, { ...deps.tagsAccess, engine: deps.engine, audit: deps.audit });
 
   app.get('/console/signed-out', async (_request, reply) =>
     page(reply, 'Signed out', '<p>Run <code>plantgate console-url</code> to sign in again.</p>'),

@@ -8,7 +8,7 @@ import {
   StatusCodes,
   type Value,
 } from '../../drivers/core/index.ts';
-import type { GatewayConfig } from '../config/schema.ts';
+import type { GatewayConfig, SourceConfigEntry } from '../config/schema.ts';
 import { gatewayError } from '../errors.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Sealer } from '../secrets/sealer.ts';
@@ -17,6 +17,8 @@ import { Source, type SourceDeps, type SourceHealth } from './source.ts';
 
 export class SourceRegistry {
   private readonly sources = new Map<string, Source>();
+  private readonly drivers: readonly DriverFactory[];
+  private readonly deps: SourceDeps;
 
   constructor(
     config: GatewayConfig,
@@ -26,23 +28,22 @@ export class SourceRegistry {
     drivers: readonly DriverFactory[] = DRIVERS,
     observe?: SourceDeps['observe'],
   ) {
+    this.drivers = drivers;
     const peers: PeerValues = {
       onValues: (sourceId, listener) => this.get(sourceId).onValues(listener),
       snapshot: (sourceId, tagIds, signal) => this.snapshot(sourceId, tagIds, signal),
     };
+    this.deps = {
+      history,
+      log,
+      dataDir: config.gateway.dataDir,
+      sealer,
+      peers,
+      ...(observe ? { observe } : {}),
+    };
     for (const entry of config.sources) {
       const factory = findDriver(entry.driver, drivers)!;
-      this.sources.set(
-        entry.id,
-        new Source(entry, factory, {
-          history,
-          log,
-          dataDir: config.gateway.dataDir,
-          sealer,
-          peers,
-          ...(observe ? { observe } : {}),
-        }),
-      );
+      this.sources.set(entry.id, new Source(entry, factory, this.deps));
     }
   }
 
@@ -73,6 +74,23 @@ export class SourceRegistry {
 
   async stopAll(): Promise<void> {
     await Promise.allSettled([...this.sources.values()].map((s) => s.stop()));
+  }
+
+  /** Starts a source added to the config while the gateway runs. */
+  async add(entry: SourceConfigEntry): Promise<Source> {
+    if (this.sources.has(entry.id))
+      throw gatewayError('PG_ERR_CONFLICT', `there is a source "${entry.id}" already`);
+    const source = new Source(entry, findDriver(entry.driver, this.drivers)!, this.deps);
+    this.sources.set(entry.id, source);
+    await source.start();
+    return source;
+  }
+
+  /** Stops and forgets a source taken out of the config. */
+  async remove(id: string): Promise<void> {
+    const source = this.get(id);
+    this.sources.delete(id);
+    await source.stop();
   }
 
   get(id: string): Source {

@@ -1,0 +1,210 @@
+/**
+ * Console › Tags (search a source, live values that update every second through the console's own
+ * script) and › Access rules (the rules as YAML, edited with validation and applied at once, and what
+ * a user or group may do where).
+ */
+import type { FastifyInstance } from 'fastify';
+import { parse as parseYaml } from 'yaml';
+import { type AccessPolicy, LOCAL_ADMIN } from '../access/policy.ts';
+import { ROLES } from '../access/rules.ts';
+import type { CallContext } from '../api/call-context.ts';
+import type { AuditEvent } from '../audit/record.ts';
+import type { GatewayConfig } from '../config/schema.ts';
+import { editConfig } from '../config/write.ts';
+import { gatewayError } from '../errors.ts';
+import type { QueryEngine } from '../query/engine.ts';
+import type { SourceRegistry } from '../sources/registry.ts';
+import { checkedPost, escapeHtml, page, sessionOf } from './page.ts';
+import type { ConsoleSession, ConsoleSessions } from './sessions.ts';
+
+export interface TagsAccessDeps {
+  engine: QueryEngine;
+  registry: SourceRegistry;
+  configFile: string;
+  rules(): GatewayConfig['access']['rules'];
+  policy(): AccessPolicy;
+  adopt(next: GatewayConfig): void;
+  audit(event: AuditEvent): Promise<void>;
+}
+
+const admin = (): CallContext => ({
+  requestId: 'console',
+  origin: 'local',
+  principal: { subject: LOCAL_ADMIN, groups: [] },
+  app: 'console',
+});
+
+/** The console's one script: it fills in and refreshes the values of the tags table every second. */
+export const LIVE_VALUES_SCRIPT = `(() => {
+  const table = document.querySelector('table[data-live]');
+  if (!table) return;
+  const source = table.dataset.source;
+  const cells = [...table.querySelectorAll('td[data-tag]')];
+  const refresh = async () => {
+    const tags = cells.map((c) => c.dataset.tag).join(',');
+    const answer = await fetch('/console/data/snapshot?source=' + encodeURIComponent(source) + '&tags=' + encodeURIComponent(tags), { credentials: 'same-origin' });
+    if (!answer.ok) return;
+    const { values } = await answer.json();
+    values.forEach((v, i) => {
+      const cell = cells[i];
+      if (!cell) return;
+      cell.textContent = v.value === null ? '—' : String(v.value);
+      cell.nextElementSibling.textContent = v.status;
+      cell.nextElementSibling.nextElementSibling.textContent = v.time;
+    });
+  };
+  refresh();
+  setInterval(refresh, 1000);
+})();`;
+
+function tagsPage(
+  sources: string[],
+  source: string | undefined,
+  pattern: string,
+  found: { name: string; units: string; description: string }[],
+) {
+  const options = sources
+    .map((s) => `<option${s === source ? ' selected' : ''}>${escapeHtml(s)}</option>`)
+    .join('');
+  const rows = found
+    .map(
+      (t) =>
+        `<tr><td>${escapeHtml(t.name)}</td><td data-tag="${escapeHtml(t.name)}" aria-live="polite">…</td><td></td><td></td><td>${escapeHtml(t.units)}</td><td>${escapeHtml(t.description)}</td></tr>`,
+    )
+    .join('');
+  return `<form method="get" action="/console/tags"><label>Source <select name="source">${options}</select></label>
+<label>Name <input name="name" value="${escapeHtml(pattern)}" placeholder="* and ?"></label><button type="submit">Search</button></form>
+${source ? `<table data-live data-source="${escapeHtml(source)}"><thead><tr><th scope="col">Tag</th><th scope="col">Value</th><th scope="col">Quality</th><th scope="col">Time</th><th scope="col">Units</th><th scope="col">Description</th></tr></thead><tbody>${rows}</tbody></table>` : ''}
+<script src="/console/assets/live-values.js"></script>`;
+}
+
+function accessPage(session: ConsoleSession, rulesYaml: string, message = '', who = '', can = ''): string {
+  return `${message}<form method="post" action="/console/access"><input type="hidden" name="csrf" value="${session.csrf}">
+<p><label for="rules">Role rules (YAML list of { principal, sources, roles, tags })</label><br><textarea id="rules" name="rules" rows="14" cols="100">${escapeHtml(rulesYaml)}</textarea></p>
+<p><button type="submit">Save the rules</button> Roles: ${ROLES.join(', ')}.</p></form>
+<h2>What may someone do?</h2><form method="get" action="/console/access"><label>User or group <input name="who" value="${escapeHtml(who)}" placeholder="user:… or group:…"></label><button type="submit">Show</button></form>${can}`;
+}
+
+function whatCan(policy: AccessPolicy, registry: SourceRegistry, who: string): string {
+  const principal = who.startsWith('group:')
+    ? { subject: 'user:\u0000nobody', groups: [who.slice(6)] }
+    : { subject: who, groups: [] };
+  const ctx: CallContext = { requestId: 'console', origin: 'link', principal };
+  const rows = registry
+    .list()
+    .map((s) => {
+      const cells = ROLES.map((role) => {
+        const g = policy.grant(ctx, s.id, role);
+        return `<td>${g === true ? 'yes' : g === false ? '—' : `tags ${escapeHtml(g.map((p) => p.source.replace(/^\^|\$$/g, '')).join(', '))}`}</td>`;
+      }).join('');
+      return `<tr><td>${escapeHtml(s.id)}</td>${cells}</tr>`;
+    })
+    .join('');
+  return `<table><thead><tr><th scope="col">Source</th>${ROLES.map((r) => `<th scope="col">${r}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export function registerTagsAccessPages(
+  app: FastifyInstance,
+  sessions: ConsoleSessions,
+  deps: TagsAccessDeps,
+): void {
+  const signedIn = (session: ConsoleSession | undefined): ConsoleSession => {
+    if (!session)
+      throw gatewayError(
+        'PG_ERR_UNAUTHENTICATED',
+        'sign in first: plantgate console-url prints a one-time sign-in address',
+      );
+    return session;
+  };
+
+  app.get('/console/assets/live-values.js', async (_request, reply) =>
+    reply
+      .headers({
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+      })
+      .send(LIVE_VALUES_SCRIPT),
+  );
+
+  app.get<{ Querystring: { source?: string; name?: string } }>('/console/tags', async (request, reply) => {
+    const session = signedIn(sessionOf(request, sessions));
+    const sources = deps.registry.list().map((s) => s.id);
+    const source = request.query.source ?? sources[0];
+    const pattern = request.query.name ?? '*';
+    const found = source
+      ? (
+          (await deps.engine.execute(admin(), 'tags.search', source, { name: pattern, pageSize: 200 })) as {
+            tags: { name: string; units: string; description: string }[];
+          }
+        ).tags
+      : [];
+    return page(reply, 'Tags', tagsPage(sources, source, pattern, found), session);
+  });
+
+  app.get<{ Querystring: { source?: string; tags?: string } }>(
+    '/console/data/snapshot',
+    async (request, reply) => {
+      signedIn(sessionOf(request, sessions));
+      const tags = (request.query.tags ?? '').split(',').filter(Boolean).slice(0, 100);
+      if (!request.query.source || tags.length === 0) return reply.send({ values: [] });
+      return reply
+        .header('cache-control', 'no-store')
+        .send(await deps.engine.execute(admin(), 'values.snapshot', request.query.source, { tags }));
+    },
+  );
+
+  app.get<{ Querystring: { who?: string } }>('/console/access', async (request, reply) => {
+    const session = signedIn(sessionOf(request, sessions));
+    const who = request.query.who?.trim() ?? '';
+    const can = /^(user|group):\S{1,256}$/.test(who)
+      ? whatCan(deps.policy(), deps.registry, who)
+      : who
+        ? '<p role="alert">Give user:… or group:…</p>'
+        : '';
+    return page(reply, 'Access rules', accessPage(session, rulesYaml(deps.rules()), '', who, can), session);
+  });
+
+  app.post<{ Body: { rules?: string } }>('/console/access', async (request, reply) => {
+    const session = checkedPost(request, sessions);
+    const text = request.body.rules ?? '';
+    try {
+      const rules = text.trim() ? parseYaml(text) : [];
+      if (!Array.isArray(rules)) throw gatewayError('PG_ERR_BAD_REQUEST', 'the rules must be a YAML list');
+      const before = deps.rules();
+      const next = await editConfig(deps.configFile, (doc) =>
+        doc.setIn(['access', 'rules'], doc.createNode(rules)),
+      );
+      deps.adopt(next);
+      await deps.audit({
+        kind: 'admin',
+        origin: 'local',
+        principal: 'local:console',
+        app: 'console',
+        outcome: 'ok',
+        detail:
+          `role rules changed from the console: ${JSON.stringify(before)} → ${JSON.stringify(next.access.rules)}`.slice(
+            0,
+            4000,
+          ),
+      });
+      return page(
+        reply,
+        'Access rules',
+        accessPage(session, rulesYaml(next.access.rules), '<p role="status">Saved and in force.</p>'),
+        session,
+      );
+    } catch (error) {
+      return page(
+        reply,
+        'Access rules',
+        accessPage(session, text, `<p role="alert">${escapeHtml((error as Error).message)}</p>`),
+        session,
+        400,
+      );
+    }
+  });
+}
+
+const rulesYaml = (rules: GatewayConfig['access']['rules']) =>
+  rules.map((r) => `- ${JSON.stringify(r).replace(/"(\w+)":/g, '$1: ')}`).join('\n');

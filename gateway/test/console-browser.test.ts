@@ -1,0 +1,120 @@
+/**
+ * The local console in a real browser (Debian's Chromium through playwright-core), at 1280×800 and by
+ * keyboard where a person would: sign in with the one-time address, add a Modbus source pointed at the
+ * simulator (testing the connection first), watch its live value, change a role rule, and find both
+ * changes in the audit page. Screenshots go to var/test-artifacts/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInUrl } from '../console/sessions.ts';
+import { readLocalToken } from '../local-api/token.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../var/test-artifacts');
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI)
+  throw new Error(`${CHROMIUM} is required in CI (.ci/run installs chromium)`);
+if (!available) console.warn(`NOTICE: ${CHROMIUM} missing: the console's browser tests are skipped`);
+
+let h: Harness;
+let browser: Browser;
+let page: Page;
+let origin: string;
+
+describe.runIf(available)('the local console in a browser', () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    h = await startHarness();
+    origin = `http://127.0.0.1:${h.gateway.port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  it('signs in with the one-time address and shows the overview', async () => {
+    await page.goto(signInUrl(origin, readLocalToken(h.gateway.config.gateway.dataDir)));
+    await expect.poll(() => page.url()).toBe(`${origin}/console`);
+    expect(await page.locator('h1').textContent()).toBe('Overview');
+    expect(await page.locator('table').first().textContent()).toContain('boiler');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-overview.png'), fullPage: true });
+  });
+
+  it('adds a Modbus source pointed at the simulator after testing the connection, by keyboard', async () => {
+    await page.goto(`${origin}/console/sources`);
+    await page.getByRole('link', { name: 'Add a Modbus source' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/sources\/new/);
+    await page.getByLabel('Id').fill('boiler2');
+    await page.getByLabel('Description').fill('Second boiler');
+    await page.getByLabel(/^Settings/).fill(`{ host: 127.0.0.1, port: ${h.simPort}, timeoutMs: 500 }`);
+    await page.getByLabel(/^Poll/).fill('{ intervalMs: 200 }');
+    await page
+      .getByLabel(/^Tags/)
+      .fill('- { name: B2.SteamTemp, address: "holding:102", type: float32, units: degC }');
+    await page.getByRole('button', { name: 'Test the connection' }).click();
+    await expect
+      .poll(async () => page.getByRole('status').textContent())
+      .toContain('Connection test: running');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-add-source.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Add the source' }).click();
+    await page.waitForURL(`${origin}/console/sources`);
+    await expect
+      .poll(async () => {
+        await page.reload();
+        return page.locator('tr', { hasText: 'boiler2' }).textContent();
+      })
+      .toContain('running');
+  });
+
+  it('shows a live value of the new source that updates by itself', async () => {
+    await page.goto(`${origin}/console/tags?source=boiler2&name=*`);
+    const cell = page.locator('td[data-tag="B2.SteamTemp"]');
+    await expect.poll(async () => Number(await cell.textContent())).toBeGreaterThan(0);
+    const first = await cell.textContent();
+    await expect.poll(async () => cell.textContent(), { timeout: 10_000 }).not.toBe(first);
+    expect(await cell.locator('xpath=following-sibling::td[1]').textContent()).toBe('good');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-tags.png'), fullPage: true });
+  });
+
+  it('changes a role rule, which is in force at once', async () => {
+    await page.goto(`${origin}/console/access`);
+    await page
+      .getByLabel(/^Role rules/)
+      .fill('- { principal: "user:bob", sources: [boiler2], roles: [read] }');
+    await page.getByRole('button', { name: 'Save the rules' }).click();
+    await expect.poll(async () => page.getByRole('status').textContent()).toContain('Saved and in force');
+    await page.goto(`${origin}/console/access?who=user%3Abob`);
+    expect(await page.locator('tr', { hasText: 'boiler2' }).locator('td').nth(1).textContent()).toBe('yes');
+    const refused = await page.goto(`${origin}/console/access`);
+    expect(refused?.status()).toBe(200);
+    await page
+      .getByLabel(/^Role rules/)
+      .fill('- { principal: "everyone", sources: [boiler2], roles: [read] }');
+    await page.getByRole('button', { name: 'Save the rules' }).click();
+    expect(await page.getByRole('alert').textContent()).toContain('principal');
+  });
+
+  it('finds both changes in the audit page', async () => {
+    await page.goto(`${origin}/console/audit?principal=local%3Aconsole`);
+    const text = await page.locator('table').textContent();
+    expect(text).toContain('source boiler2 (modbus) added from the console');
+    expect(text).toContain('role rules changed from the console');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-audit.png'), fullPage: true });
+  });
+});
