@@ -55,6 +55,38 @@ export const LIVE_VALUES_SCRIPT = `(() => {
   };
   refresh();
   setInterval(refresh, 1000);
+
+  // The trend of one tag: plot values of the last hour or day from local history, drawn on a canvas.
+  const canvas = document.querySelector('canvas[data-trend]');
+  if (!canvas) return;
+  const draw = async () => {
+    const q = new URLSearchParams({ source, tag: canvas.dataset.trend, range: canvas.dataset.range });
+    const answer = await fetch('/console/data/trend?' + q, { credentials: 'same-origin' });
+    if (!answer.ok) return;
+    const { values } = await answer.json();
+    const points = values.filter((v) => typeof v.value === 'number').map((v) => [Date.parse(v.time), v.value]);
+    const g = canvas.getContext('2d');
+    const w = canvas.width, h = canvas.height, pad = 40;
+    g.clearRect(0, 0, w, h);
+    g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+    g.strokeStyle = '#aab'; g.strokeRect(pad, 10, w - pad - 10, h - pad - 10);
+    canvas.setAttribute('aria-label', canvas.dataset.trend + ': ' + points.length + ' points');
+    if (points.length < 2) return;
+    const t0 = points[0][0], t1 = points[points.length - 1][0];
+    let lo = Math.min(...points.map((p) => p[1])), hi = Math.max(...points.map((p) => p[1]));
+    if (hi === lo) { hi += 1; lo -= 1; }
+    const x = (t) => pad + ((t - t0) / Math.max(1, t1 - t0)) * (w - pad - 10);
+    const y = (v) => h - pad - ((v - lo) / (hi - lo)) * (h - pad - 20);
+    g.fillStyle = '#333'; g.font = '12px system-ui';
+    g.fillText(hi.toPrecision(4), 2, 20); g.fillText(lo.toPrecision(4), 2, h - pad);
+    g.fillText(new Date(t0).toISOString().slice(11, 19), pad, h - pad + 16);
+    g.fillText(new Date(t1).toISOString().slice(11, 19), w - 70, h - pad + 16);
+    g.strokeStyle = '#1f5fa8'; g.lineWidth = 1.5; g.beginPath();
+    points.forEach(([t, v], i) => (i ? g.lineTo(x(t), y(v)) : g.moveTo(x(t), y(v))));
+    g.stroke();
+  };
+  draw();
+  setInterval(draw, 10000);
 })();`;
 
 function tagsPage(
@@ -62,6 +94,7 @@ function tagsPage(
   source: string | undefined,
   pattern: string,
   found: { name: string; units: string; description: string }[],
+  trend: { tag: string; range: string } | undefined,
 ) {
   const options = sources
     .map((s) => `<option${s === source ? ' selected' : ''}>${escapeHtml(s)}</option>`)
@@ -69,12 +102,18 @@ function tagsPage(
   const rows = found
     .map(
       (t) =>
-        `<tr><td>${escapeHtml(t.name)}</td><td data-tag="${escapeHtml(t.name)}" aria-live="polite">…</td><td></td><td></td><td>${escapeHtml(t.units)}</td><td>${escapeHtml(t.description)}</td></tr>`,
+        `<tr><td><a href="/console/tags?${escapeHtml(new URLSearchParams({ source: source ?? '', name: pattern, trend: t.name }).toString())}">${escapeHtml(t.name)}</a></td><td data-tag="${escapeHtml(t.name)}" aria-live="polite">…</td><td></td><td></td><td>${escapeHtml(t.units)}</td><td>${escapeHtml(t.description)}</td></tr>`,
     )
     .join('');
   return `<form method="get" action="/console/tags"><label>Source <select name="source">${options}</select></label>
 <label>Name <input name="name" value="${escapeHtml(pattern)}" placeholder="* and ?"></label><button type="submit">Search</button></form>
 ${source ? `<table data-live data-source="${escapeHtml(source)}"><thead><tr><th scope="col">Tag</th><th scope="col">Value</th><th scope="col">Quality</th><th scope="col">Time</th><th scope="col">Units</th><th scope="col">Description</th></tr></thead><tbody>${rows}</tbody></table>` : ''}
+${
+  trend && source
+    ? `<h2>Trend of ${escapeHtml(trend.tag)}</h2><p>${['1h', '1d'].map((r) => (r === trend.range ? `<strong>last ${r === '1h' ? 'hour' : 'day'}</strong>` : `<a href="/console/tags?${escapeHtml(new URLSearchParams({ source, name: pattern, trend: trend.tag, range: r }).toString())}">last ${r === '1h' ? 'hour' : 'day'}</a>`)).join(' · ')}</p>
+<canvas data-trend="${escapeHtml(trend.tag)}" data-range="${trend.range}" width="1000" height="300" role="img" aria-label="trend of ${escapeHtml(trend.tag)}"></canvas>`
+    : ''
+}
 <script src="/console/assets/live-values.js"></script>`;
 }
 
@@ -127,20 +166,26 @@ export function registerTagsAccessPages(
       .send(LIVE_VALUES_SCRIPT),
   );
 
-  app.get<{ Querystring: { source?: string; name?: string } }>('/console/tags', async (request, reply) => {
-    const session = signedIn(sessionOf(request, sessions));
-    const sources = deps.registry.list().map((s) => s.id);
-    const source = request.query.source ?? sources[0];
-    const pattern = request.query.name ?? '*';
-    const found = source
-      ? (
-          (await deps.engine.execute(admin(), 'tags.search', source, { name: pattern, pageSize: 200 })) as {
-            tags: { name: string; units: string; description: string }[];
-          }
-        ).tags
-      : [];
-    return page(reply, 'Tags', tagsPage(sources, source, pattern, found), session);
-  });
+  app.get<{ Querystring: { source?: string; name?: string; trend?: string; range?: string } }>(
+    '/console/tags',
+    async (request, reply) => {
+      const session = signedIn(sessionOf(request, sessions));
+      const sources = deps.registry.list().map((s) => s.id);
+      const source = request.query.source ?? sources[0];
+      const pattern = request.query.name ?? '*';
+      const found = source
+        ? (
+            (await deps.engine.execute(admin(), 'tags.search', source, { name: pattern, pageSize: 200 })) as {
+              tags: { name: string; units: string; description: string }[];
+            }
+          ).tags
+        : [];
+      const trend = request.query.trend
+        ? { tag: request.query.trend, range: request.query.range === '1d' ? '1d' : '1h' }
+        : undefined;
+      return page(reply, 'Tags', tagsPage(sources, source, pattern, found, trend), session);
+    },
+  );
 
   app.get<{ Querystring: { source?: string; tags?: string } }>(
     '/console/data/snapshot',
@@ -151,6 +196,25 @@ export function registerTagsAccessPages(
       return reply
         .header('cache-control', 'no-store')
         .send(await deps.engine.execute(admin(), 'values.snapshot', request.query.source, { tags }));
+    },
+  );
+
+  app.get<{ Querystring: { source?: string; tag?: string; range?: string } }>(
+    '/console/data/trend',
+    async (request, reply) => {
+      signedIn(sessionOf(request, sessions));
+      const { source, tag } = request.query;
+      if (!source || !tag) return reply.send({ values: [] });
+      const start = request.query.range === '1d' ? '*-1d' : '*-1h';
+      const answer = (await deps.engine.execute(admin(), 'values.plot', source, {
+        tags: [tag],
+        start,
+        end: '*',
+        intervals: 500,
+      })) as {
+        tags: { values: unknown[] }[];
+      };
+      return reply.header('cache-control', 'no-store').send({ values: answer.tags[0]?.values ?? [] });
     },
   );
 

@@ -82,13 +82,16 @@ describe.runIf(available)('the local console in a browser', () => {
       .toContain('running');
   });
 
-  it('shows a live value of the new source that updates by itself', async () => {
+  it('shows a live value of the new source that updates by itself, and its trend from local history', async () => {
     await page.goto(`${origin}/console/tags?source=boiler2&name=*`);
     const cell = page.locator('td[data-tag="B2.SteamTemp"]');
     await expect.poll(async () => Number(await cell.textContent())).toBeGreaterThan(0);
     const first = await cell.textContent();
     await expect.poll(async () => cell.textContent(), { timeout: 10_000 }).not.toBe(first);
     expect(await cell.locator('xpath=following-sibling::td[1]').textContent()).toBe('good');
+    await page.getByRole('link', { name: 'B2.SteamTemp' }).click();
+    const chart = page.locator('canvas[data-trend="B2.SteamTemp"]');
+    await expect.poll(async () => Number(/(\d+) points/.exec((await chart.getAttribute('aria-label')) ?? '')?.[1] ?? 0)).toBeGreaterThan(1);
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-tags.png'), fullPage: true });
   });
 
