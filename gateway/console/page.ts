@@ -25,6 +25,7 @@ const NAV: [string, string][] = [
   ['/console/sources', 'Data sources'],
   ['/console/tags', 'Tags'],
   ['/console/access', 'Access rules'],
+  ['/console/script-tags', 'Script tags'],
   ['/console/audit', 'Audit'],
 ];
 

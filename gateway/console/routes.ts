@@ -12,6 +12,7 @@ import type { QueryEngine } from '../query/engine.ts';
 import { parseTime } from '../query/time.ts';
 import { machineFacts } from './machine.ts';
 import { checkedPost, errorPage, escapeHtml, page, STYLESHEET, sessionCookie, sessionOf } from './page.ts';
+import { registerScriptPages } from './script-pages.ts';
 import { ConsoleSessions } from './sessions.ts';
 import { registerSourcePages, type SourcesDeps } from './sources-pages.ts';
 import { registerTagsAccessPages, type TagsAccessDeps } from './tags-access-pages.ts';
@@ -193,6 +194,7 @@ function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   });
 
   if (deps.sources) registerSourcePages(app, sessions, { ...deps.sources, audit: deps.audit }, deps.dataDir);
+  if (deps.tagsAccess) registerScriptPages(app, sessions, deps.engine, deps.tagsAccess.registry);
   if (deps.tagsAccess)
     registerTagsAccessPages(app, sessions, { ...deps.tagsAccess, engine: deps.engine, audit: deps.audit });
 

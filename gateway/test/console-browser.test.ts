@@ -27,7 +27,7 @@ let origin: string;
 describe.runIf(available)('the local console in a browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    h = await startHarness();
+    h = await startHarness({ extraConfig: '  - { id: calc, driver: script }\n' });
     origin = `http://127.0.0.1:${h.gateway.port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -91,8 +91,30 @@ describe.runIf(available)('the local console in a browser', () => {
     expect(await cell.locator('xpath=following-sibling::td[1]').textContent()).toBe('good');
     await page.getByRole('link', { name: 'B2.SteamTemp' }).click();
     const chart = page.locator('canvas[data-trend="B2.SteamTemp"]');
-    await expect.poll(async () => Number(/(\d+) points/.exec((await chart.getAttribute('aria-label')) ?? '')?.[1] ?? 0)).toBeGreaterThan(1);
+    await expect
+      .poll(async () => Number(/(\d+) points/.exec((await chart.getAttribute('aria-label')) ?? '')?.[1] ?? 0))
+      .toBeGreaterThan(1);
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-tags.png'), fullPage: true });
+  });
+
+  it('makes a script tag from a form generated from its template, and shows its value', async () => {
+    await page.goto(`${origin}/console/script-tags`);
+    await page.getByText('Make a script tag from a template').click();
+    await page.getByRole('link', { name: 'unit-conversion' }).click();
+    await page.getByLabel('Name').fill('B2.SteamTempF');
+    await page.getByLabel(/^from/).selectOption('degC');
+    await page.getByLabel(/^to/).selectOption('degF');
+    await page.getByLabel('x: source').fill('boiler2');
+    await page.getByLabel('tag', { exact: true }).first().fill('B2.SteamTemp');
+    await page.getByRole('button', { name: 'Make the script tag' }).click();
+    await page.waitForURL(`${origin}/console/script-tags`);
+    await expect
+      .poll(async () => {
+        await page.reload();
+        return page.locator('tr', { hasText: 'B2.SteamTempF' }).textContent();
+      })
+      .toMatch(/\d+(\.\d+)? degF \(good\)/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-script-tags.png'), fullPage: true });
   });
 
   it('changes a role rule, which is in force at once', async () => {
