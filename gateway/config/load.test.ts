@@ -36,8 +36,8 @@ describe('gateway config', () => {
   });
 
   it('given an unknown key, when loaded, then the error names file, line, path and the key', async () => {
-    const [p] = await problemsOf(`${base}console: { port: 7443, host: 0.0.0.0 }\n`);
-    expect(p).toMatchObject({ file: 'g.yaml', line: 2, path: 'console.host', message: 'unknown key "host"' });
+    const [p] = await problemsOf(`${base}console: { port: 7443, bind: 0.0.0.0 }\n`);
+    expect(p).toMatchObject({ file: 'g.yaml', line: 2, path: 'console.bind', message: 'unknown key "bind"' });
   });
 
   it('given bad values in a source, when loaded, then every problem is named with its path', async () => {
