@@ -179,6 +179,7 @@ export async function startGateway(
           sealer: ensureSealer,
         },
         tagsAccess: { registry, configFile: config.file, rules: () => rules, policy: () => policy, adopt },
+        linkPki: { config, sealer: ensureSealer },
         audit: async (event) => void (await note(event)),
       },
     });

@@ -45,5 +45,11 @@ export const opcuaDriver: DriverFactory<OpcuaSettings, OpcuaTagConfig> = {
   create: (config, host) => new LazyOpcuaDriver(config as OpcuaSourceConfig, host),
 };
 
-export { type CertificateFacts, listCertificates, ownCertificateFile, trustRejected } from './pki.ts';
+export {
+  type CertificateFacts,
+  listCertificates,
+  ownCertificateFile,
+  rejectTrusted,
+  trustRejected,
+} from './pki.ts';
 export type { OpcuaSettings, OpcuaTagConfig } from './settings.ts';

@@ -60,6 +60,19 @@ export function listCertificates(pkiDir: string): {
   };
 }
 
+/** Moves a trusted server certificate back among the rejected: the next connection to it is refused. */
+export function rejectTrusted(pkiDir: string, thumbprint: string): CertificateFacts {
+  const wanted = thumbprint.replace(/[\s:]/g, '').toUpperCase();
+  const found = listCertificates(pkiDir).trusted.find((c) => c.thumbprint === wanted);
+  if (!found)
+    throw new PlantgateError('PG_ERR_BAD_SETTINGS', `no trusted certificate ${wanted} in ${pkiDir}`);
+  const target = path.join(pkiDir, 'rejected');
+  mkdirSync(target, { recursive: true });
+  const to = path.join(target, path.basename(found.file!));
+  renameSync(found.file!, to);
+  return { ...found, file: to };
+}
+
 /** Moves a rejected server certificate into the trusted store; the next connect attempt accepts it. */
 export function trustRejected(pkiDir: string, thumbprint: string): CertificateFacts {
   const wanted = thumbprint.replace(/[\s:]/g, '').toUpperCase();

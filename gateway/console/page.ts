@@ -26,6 +26,8 @@ const NAV: [string, string][] = [
   ['/console/tags', 'Tags'],
   ['/console/access', 'Access rules'],
   ['/console/script-tags', 'Script tags'],
+  ['/console/enrollment', 'Enrollment'],
+  ['/console/certificates', 'Certificates'],
   ['/console/audit', 'Audit'],
 ];
 

@@ -10,6 +10,7 @@ import { exportAudit, verifyAudit } from '../audit/verify.ts';
 import { httpStatusOf } from '../errors.ts';
 import type { QueryEngine } from '../query/engine.ts';
 import { parseTime } from '../query/time.ts';
+import { type LinkPkiDeps, registerLinkPkiPages } from './link-pki-pages.ts';
 import { machineFacts } from './machine.ts';
 import { checkedPost, errorPage, escapeHtml, page, STYLESHEET, sessionCookie, sessionOf } from './page.ts';
 import { registerScriptPages } from './script-pages.ts';
@@ -28,6 +29,8 @@ export interface ConsoleDeps {
   sources?: Omit<SourcesDeps, 'audit'>;
   /** What the tags and access pages read and change. */
   tagsAccess?: Omit<TagsAccessDeps, 'audit' | 'engine'>;
+  /** What the enrollment and certificate pages need. */
+  linkPki?: Omit<LinkPkiDeps, 'audit'>;
 }
 
 const AUDIT_ROWS = 500;
@@ -194,6 +197,7 @@ function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   });
 
   if (deps.sources) registerSourcePages(app, sessions, { ...deps.sources, audit: deps.audit }, deps.dataDir);
+  if (deps.linkPki) registerLinkPkiPages(app, sessions, { ...deps.linkPki, audit: deps.audit });
   if (deps.tagsAccess) registerScriptPages(app, sessions, deps.engine, deps.tagsAccess.registry);
   if (deps.tagsAccess)
     registerTagsAccessPages(app, sessions, { ...deps.tagsAccess, engine: deps.engine, audit: deps.audit });

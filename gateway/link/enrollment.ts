@@ -93,6 +93,16 @@ export async function enroll(options: EnrollOptions): Promise<Enrollment> {
 }
 
 /** The enrollment and the gateway's keys, or undefined when this gateway never enrolled. */
+/** The enrollment record alone (no keys), or undefined before enrollment. */
+export function enrollmentFacts(dataDir: string): Enrollment | undefined {
+  try {
+    return JSON.parse(readFileSync(enrollmentFile(dataDir), 'utf8')) as Enrollment;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 export function readEnrollment(
   dataDir: string,
   sealer: () => Sealer,

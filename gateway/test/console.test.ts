@@ -3,10 +3,13 @@
  * CSRF and same-origin checks on changes, the strict CSP, the audit pages, and /metrics.
  */
 
-import { writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
+import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportAudit } from '../audit/verify.ts';
 import { loadGatewayConfig } from '../config/load.ts';
 import { ConsoleSessions, signInUrl } from '../console/sessions.ts';
 import { readLocalToken } from '../local-api/token.ts';
@@ -178,6 +181,55 @@ describe('the local console', () => {
       /plantgate_requests_total\{operation="health",origin="local",outcome="ok"\} \d/,
     );
     expect(metrics.text).toContain('plantgate_process_resident_memory_bytes');
+  });
+
+  it('given a rejected OPC UA server certificate, when trusted and then rejected on the page, then it moves and both are audited', async () => {
+    const { cookie, csrf } = await signIn();
+    const pems = await generate([{ name: 'commonName', value: 'press-line-server' }], {
+      keySize: 2048,
+    } as never);
+    const pki = path.join(h.gateway.config.gateway.dataDir, 'pki');
+    mkdirSync(path.join(pki, 'rejected'), { recursive: true });
+    writeFileSync(path.join(pki, 'rejected', 'press.pem'), pems.cert);
+    const thumbprint = new X509Certificate(pems.cert).fingerprint.replace(/:/g, '');
+    const listed = await send('/console/certificates', { headers: { cookie } });
+    expect(listed.text).toContain(`Trust CN=press-line-server`);
+    const post = (action: string) =>
+      send(`/console/certificates/${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin },
+        body: form({ csrf, thumbprint }),
+      });
+    expect((await post('trust')).text).toContain('is trusted');
+    expect(existsSync(path.join(pki, 'trusted', 'certs', 'press.pem'))).toBe(true);
+    expect((await post('reject')).text).toContain('is rejected');
+    expect(existsSync(path.join(pki, 'rejected', 'press.pem'))).toBe(true);
+    const details = [...exportAudit(h.gateway.config.gateway.dataDir, 0, Date.now() + 1000)].map(
+      (r) => r.detail ?? '',
+    );
+    expect(details).toContain(
+      `OPC UA server certificate trusted from the console: ${thumbprint} CN=press-line-server`,
+    );
+  });
+
+  it('given no enrollment, when the page is shown and a code is refused, then it says so and the refusal is audited', async () => {
+    const { cookie, csrf } = await signIn();
+    expect((await send('/console/enrollment', { headers: { cookie } })).text).toContain('not enrolled');
+    const refused = await send('/console/enrollment', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin },
+      body: form({ csrf, bridge: 'https://127.0.0.1:9', code: 'abc' }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('role="alert"');
+    const records = [...exportAudit(h.gateway.config.gateway.dataDir, 0, Date.now() + 1000)];
+    expect(
+      records.some(
+        (r) =>
+          r.outcome === 'PG_ERR_ENROLLMENT_REFUSED' &&
+          r.detail?.startsWith('enrollment from the console refused'),
+      ),
+    ).toBe(true);
   });
 
   it('given a console address off loopback, when the config is loaded, then it is refused by path', async () => {
