@@ -4,7 +4,7 @@
  */
 
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { generate } from 'selfsigned';
@@ -230,6 +230,49 @@ describe('the local console', () => {
           r.detail?.startsWith('enrollment from the console refused'),
       ),
     ).toBe(true);
+  });
+
+  it('given a source with a secret, when added and edited on the page, then the secret is sealed, kept and never shown', async () => {
+    const { cookie, csrf } = await signIn();
+    const post = (url: string, fields: Record<string, string>) =>
+      send(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin },
+        body: form({ csrf, ...fields }),
+      });
+    const settings =
+      '{ dialect: postgres, connection: { host: 127.0.0.1, port: 9, database: hist, user: reader, tls: { enabled: false } }, history: { table: history, tagColumn: tag, timeColumn: ts, valueColumn: value } }';
+    const added = await post('/console/sources/new', {
+      driver: 'sql',
+      id: 'hist',
+      settings,
+      tags: '',
+      'secret:connection.password': 'Sup3r-Secret!',
+      action: 'save',
+    });
+    expect(added.status, added.text).toBe(303);
+    const file = () => readFileSync(h.configFile, 'utf8');
+    expect(file()).not.toContain('Sup3r-Secret!');
+    const sealed = /password: (enc:v1:[A-Za-z0-9+/=_:-]+)/.exec(file())?.[1];
+    expect(sealed).toBeDefined();
+    const edit = await send('/console/sources/hist/edit', { headers: { cookie } });
+    expect(edit.text).not.toContain('enc:v1');
+    expect(edit.text).toContain('leave empty to keep the sealed one');
+    const saved = await post('/console/sources/hist/edit', {
+      driver: 'sql',
+      description: 'Process history',
+      settings,
+      tags: '',
+      action: 'save',
+    });
+    expect(saved.status, saved.text).toBe(303);
+    expect(file()).toContain(sealed!);
+    expect(file()).toContain('description: Process history');
+    expect(h.gateway.registry.get('hist').config.description).toBe('Process history');
+    const removed = await post('/console/sources/hist/remove', {});
+    expect(removed.status).toBe(303);
+    expect(file()).not.toContain('id: hist');
+    expect(() => h.gateway.registry.get('hist')).toThrow(/no data source/);
   });
 
   it('given a console address off loopback, when the config is loaded, then it is refused by path', async () => {
