@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the single binary from an empty folder with no node_modules and no Node on PATH: --version, the
 # demo's smoke check (Modbus and OPC UA, both simulators inside the binary), the OPC UA certificate
-# store, a read of PostgreSQL and MariaDB history through SQL sources (where the test databases are
+# store, a console sign-in, a read of PostgreSQL and MariaDB history through SQL sources (where the test databases are
 # given), and a Modbus RTU read over a socat pty pair from pymodbus (which proves the serial-port addon
 # loads from the binary's embedded assets).
 set -euo pipefail
@@ -101,7 +101,19 @@ YAML
 env -i PATH=/usr/bin:/bin HOME="$work" ./plantgate gateway --config rtu.yaml 2> gateway.log & pids+=($!)
 for _ in $(seq 100); do
   answer=$(run ./plantgate query --config rtu.yaml values.snapshot bus '{"tags":["X"]}' 2>/dev/null || true)
-  if echo "$answer" | grep -q '"value": -1234'; then echo "RTU read through the binary: ok"; exit 0; fi
+  if echo "$answer" | grep -q '"value": -1234'; then
+    echo "RTU read through the binary: ok"
+    # The console: a one-time sign-in address from console-url opens a session once, and only once.
+    url=$(run ./plantgate console-url --config rtu.yaml)
+    first=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+    again=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+    if [ "$first" != 303 ] || [ "$again" != 401 ]; then
+      echo "console sign-in through the binary answered $first, then $again (303, then 401 expected)" >&2
+      exit 1
+    fi
+    echo "console sign-in through the binary: ok"
+    exit 0
+  fi
   sleep 0.2
 done
 echo "RTU read through the binary failed; last answer: $answer" >&2

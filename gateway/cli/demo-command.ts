@@ -14,6 +14,7 @@ import {
 } from '../../hardware-tests/simulators/index.ts';
 import { readBundledFile } from '../bundled-files.ts';
 import { loadGatewayConfig } from '../config/load.ts';
+import { signInUrl } from '../console/sessions.ts';
 import { LocalApiClient } from '../local-api/client.ts';
 import { freePort } from '../local-api/free-port.ts';
 import { readLocalToken } from '../local-api/token.ts';
@@ -89,6 +90,9 @@ plantgate demo is running.
   gateway loopback API         http://127.0.0.1:${gateway.port}/api/v1   (token in ${path.join(path.relative(process.cwd(), dir) || '.', 'local-token')})
   bridge (self-signed TLS)     ${bridge.url}/api/v1   (OpenAPI at /api/v1/openapi.json)
   the gateway's link           ${bridge.url.replace('https:', 'wss:')}/link, enrolled as "${gatewayId}"
+
+The gateway's local console (one-time sign-in address, five minutes; npx plantgate console-url --config ${relFile} makes another):
+  ${signInUrl(`http://127.0.0.1:${gateway.port}`, readLocalToken(config.gateway.dataDir))}
 
 People sign in to the bridge's pages (development identity provider, password ${DEMO_PASSWORD}):
   ${bridge.url}/my-apps   as alice (who let demo-app read the boiler), bob, admin or root
