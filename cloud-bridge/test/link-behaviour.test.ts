@@ -5,6 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { bridgeKeyFingerprint } from '../../gateway/console/link-pki-pages.ts';
+import { signInUrl } from '../../gateway/console/sessions.ts';
+import { enrollmentFacts } from '../../gateway/link/enrollment.ts';
+import { readLocalToken } from '../../gateway/local-api/token.ts';
 import { eventually } from '../../gateway/test/harness.ts';
 import { type LinkHarness, startLinkHarness } from './link-harness.ts';
 
@@ -193,5 +197,40 @@ describe('through the link', () => {
     // The secret half of the new keys is sealed to this machine, not stored in the clear.
     const sealed = readFileSync(path.join(h.dir, 'gateway-data/keys/link-keys'), 'utf8');
     expect(sealed.startsWith('enc:v1:')).toBe(true);
+  });
+
+  it("enrolling from the gateway's console with a code pins the bridge key whose fingerprint it shows", async () => {
+    const admin = await h.ownToken('admin');
+    await h.api('/api/v1/gateways/site-a', { method: 'DELETE', token: admin });
+    const code = await h.api('/api/v1/gateways', { token: admin, body: { id: 'site-a' } });
+    const port = /console: \{ port: (\d+) \}/.exec(readFileSync(h.gatewayConfig, 'utf8'))![1];
+    const origin = `http://127.0.0.1:${port}`;
+    const dataDir = path.join(h.dir, 'gateway-data');
+    const signIn = new URL(signInUrl(origin, readLocalToken(dataDir)));
+    const opened = await fetch(signIn, { redirect: 'manual' });
+    const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
+    const pageText = await (await fetch(`${origin}/console/enrollment`, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(pageText)![1]!;
+    const enrolled = await fetch(`${origin}/console/enrollment`, {
+      method: 'POST',
+      headers: { cookie, origin, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, code: code.body.code }).toString(),
+    });
+    const text = await enrolled.text();
+    expect(enrolled.status, text).toBe(200);
+    expect(text).toContain('Enrolled.');
+    const pinned = enrollmentFacts(dataDir)!;
+    const stored = await h.bridge.store.getGateway('site-a');
+    expect(pinned.bridge).toBeDefined();
+    expect(stored?.signPublicKey).toBeDefined();
+    expect(text).toContain(bridgeKeyFingerprint(pinned));
+    await h.stopGateway();
+    await h.startGateway();
+    await h.consent('alice');
+    const answer = await h.api(`${BOILER}/values/snapshot`, {
+      token,
+      body: { tags: ['Boiler1.SteamPressure'] },
+    });
+    expect(answer.status).toBe(200);
   });
 });

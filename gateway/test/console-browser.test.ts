@@ -135,6 +135,34 @@ describe.runIf(available)('the local console in a browser', () => {
     expect(await page.getByRole('alert').textContent()).toContain('principal');
   });
 
+  it('labels every form field on every page, and every page fits 1280 wide', async () => {
+    const pages = [
+      '/console',
+      '/console/sources',
+      '/console/sources/new?driver=modbus',
+      '/console/sources/boiler2/edit',
+      '/console/tags?source=boiler2&trend=B2.SteamTemp',
+      '/console/access?who=user%3Abob',
+      '/console/script-tags',
+      '/console/script-tags/new?source=calc&template=threshold-alarm',
+      '/console/audit',
+      '/console/enrollment',
+      '/console/certificates',
+    ];
+    for (const p of pages) {
+      const answer = await page.goto(`${origin}${p}`);
+      expect(answer?.status(), p).toBe(200);
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+          .filter((c) => !(c as HTMLInputElement).labels?.length && !c.getAttribute('aria-label'))
+          .map((c) => c.getAttribute('name')),
+      );
+      expect(unlabelled, p).toEqual([]);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width, p).toBeLessThanOrEqual(1280);
+    }
+  });
+
   it('finds both changes in the audit page', async () => {
     await page.goto(`${origin}/console/audit?principal=local%3Aconsole`);
     const text = await page.locator('table').textContent();
