@@ -1,51 +1,29 @@
-/**
- * The bridge's pages in a real browser (Debian's Chromium through playwright-core): a person signs in
- * with the development identity provider, allows an app on the consent prompt, the app's call works;
- * they revoke it on My apps and the app is refused. Screenshots go to var/test-artifacts/.
- */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, chromiumAvailable, launchChromium } from '../../gateway/test/browser.ts';
 import { DEMO_PASSWORD } from '../dev-idp.ts';
 import { APP, type LinkHarness, startLinkHarness } from './link-harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(import.meta.dirname, '../../var/test-artifacts');
 const RETURN = 'https://trend-viewer.example/back';
 const SNAPSHOT = '/api/v1/gateways/site-a/sources/boiler/values/snapshot';
 /** A short inactivity timeout (6 s), so a test can outwait it. */
 const IDLE_MINUTES = 0.1;
 
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI)
-  throw new Error(`${CHROMIUM} is required in CI (.ci/run installs chromium)`);
-if (!available)
-  console.warn(`NOTICE: ${CHROMIUM} missing: the browser tests of the bridge's pages are skipped`);
+const available = chromiumAvailable("the browser tests of the bridge's pages");
 
 let h: LinkHarness;
 let browser: Browser;
 
 describe.runIf(available)("the bridge's pages in a browser", () => {
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     h = await startLinkHarness({ devIssuer: true, sessionIdleMinutes: IDLE_MINUTES });
     const registered = await h.api('/api/v1/apps', {
       token: await h.ownToken('admin'),
       body: { clientId: APP, name: 'Trend Viewer', publisher: 'Example Analytics', redirectUris: [RETURN] },
     });
     if (registered.status !== 201) throw new Error(`app registration: ${registered.text}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

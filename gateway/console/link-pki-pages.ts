@@ -18,7 +18,7 @@ import type { GatewayConfig } from '../config/schema.ts';
 import { gatewayError } from '../errors.ts';
 import { type Enrollment, enroll, enrollmentFacts } from '../link/enrollment.ts';
 import type { Sealer } from '../secrets/sealer.ts';
-import { checkedPost, escapeHtml, page, sessionOf } from './page.ts';
+import { checkedPost, consoleAuditEvent, escapeHtml, page, requireSession } from './page.ts';
 import type { ConsoleSession, ConsoleSessions } from './sessions.ts';
 
 export interface LinkPkiDeps {
@@ -72,26 +72,10 @@ export function registerLinkPkiPages(
   deps: LinkPkiDeps,
 ): void {
   const pkiDir = path.join(deps.config.gateway.dataDir, 'pki');
-  const note = (detail: string, outcome = 'ok') =>
-    deps.audit({
-      kind: 'admin',
-      origin: 'local',
-      principal: 'local:console',
-      app: 'console',
-      outcome,
-      detail,
-    });
-  const signedIn = (session: ConsoleSession | undefined): ConsoleSession => {
-    if (!session)
-      throw gatewayError(
-        'PG_ERR_UNAUTHENTICATED',
-        'sign in first: plantgate console-url prints a one-time sign-in address',
-      );
-    return session;
-  };
+  const note = (detail: string, outcome = 'ok') => deps.audit(consoleAuditEvent(detail, outcome));
 
   app.get('/console/enrollment', async (request, reply) => {
-    const session = signedIn(sessionOf(request, sessions));
+    const session = requireSession(request, sessions);
     return page(reply, 'Enrollment', enrollmentPage(session, deps.config), session);
   });
 
@@ -143,7 +127,7 @@ export function registerLinkPkiPages(
   });
 
   app.get('/console/certificates', async (request, reply) => {
-    const session = signedIn(sessionOf(request, sessions));
+    const session = requireSession(request, sessions);
     return page(reply, 'OPC UA certificates', certificatesPage(session, pkiDir), session);
   });
 

@@ -3,8 +3,12 @@
  * stylesheet and script, nothing from elsewhere), no caching, and the checks every change passes:
  * a live session, a same-origin request and the session's CSRF token.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LOCAL_ADMIN } from '../access/policy.ts';
+import type { CallContext } from '../api/call-context.ts';
 import { sameSecret } from '../api/same-secret.ts';
+import type { AuditEvent } from '../audit/record.ts';
 import { gatewayError } from '../errors.ts';
 import { type ConsoleSession, type ConsoleSessions, SESSION_COOKIE } from './sessions.ts';
 
@@ -83,9 +87,38 @@ export const errorPage = (reply: FastifyReply, status: number, message: string, 
     status,
   );
 
+/** The caller of the typed operations the console runs: the machine's local administrator. */
+export const consoleCaller = (): CallContext => ({
+  requestId: randomUUID(),
+  origin: 'local',
+  principal: { subject: LOCAL_ADMIN, groups: [] },
+  app: 'console',
+});
+
+/** An audit record of a console action. */
+export const consoleAuditEvent = (detail: string, outcome = 'ok'): AuditEvent => ({
+  kind: 'admin',
+  origin: 'local',
+  principal: 'local:console',
+  app: 'console',
+  outcome,
+  detail,
+});
+
 /** The signed-in session of a page request, or undefined. */
 export const sessionOf = (request: FastifyRequest, sessions: ConsoleSessions) =>
   sessions.use(cookieOf(request, SESSION_COOKIE));
+
+/** The signed-in session of a page request; refused when there is none. */
+export function requireSession(request: FastifyRequest, sessions: ConsoleSessions): ConsoleSession {
+  const session = sessionOf(request, sessions);
+  if (!session)
+    throw gatewayError(
+      'PG_ERR_UNAUTHENTICATED',
+      'sign in first: plantgate console-url prints a one-time sign-in address',
+    );
+  return session;
+}
 
 /** A change: signed in, from this origin, with the session's CSRF token; else refused. */
 export function checkedPost(request: FastifyRequest, sessions: ConsoleSessions): ConsoleSession {

@@ -12,7 +12,18 @@ import type { QueryEngine } from '../query/engine.ts';
 import { parseTime } from '../query/time.ts';
 import { type LinkPkiDeps, registerLinkPkiPages } from './link-pki-pages.ts';
 import { machineFacts } from './machine.ts';
-import { checkedPost, errorPage, escapeHtml, page, STYLESHEET, sessionCookie, sessionOf } from './page.ts';
+import {
+  checkedPost,
+  consoleAuditEvent,
+  consoleCaller,
+  errorPage,
+  escapeHtml,
+  page,
+  requireSession,
+  STYLESHEET,
+  sessionCookie,
+  sessionOf,
+} from './page.ts';
 import { registerScriptPages } from './script-pages.ts';
 import { ConsoleSessions } from './sessions.ts';
 import { registerSourcePages, type SourcesDeps } from './sources-pages.ts';
@@ -47,17 +58,7 @@ const duration = (s: number) =>
     : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 
 async function overview(engine: QueryEngine): Promise<string> {
-  const health = (await engine.execute(
-    {
-      requestId: 'console',
-      origin: 'local',
-      principal: { subject: 'local:token', groups: [] },
-      app: 'console',
-    },
-    'health',
-    undefined,
-    {},
-  )) as Health;
+  const health = (await engine.execute(consoleCaller(), 'health', undefined, {})) as Health;
   const m = await machineFacts();
   const sources = health.sources
     .map(
@@ -139,15 +140,7 @@ function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     { parseAs: 'string', bodyLimit: 64 * 1024 },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
-  const note = (detail: string, outcome = 'ok') =>
-    deps.audit({
-      kind: 'admin',
-      origin: 'local',
-      principal: 'local:console',
-      app: 'console',
-      outcome,
-      detail,
-    });
+  const note = (detail: string, outcome = 'ok') => deps.audit(consoleAuditEvent(detail, outcome));
 
   app.setErrorHandler((error, request, reply) => {
     const code = isPlantgateError(error) ? error.code : 'PG_ERR_INTERNAL';
@@ -207,16 +200,12 @@ function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   );
 
   app.get('/console', async (request, reply) => {
-    const session = sessionOf(request, sessions);
-    if (!session)
-      return errorPage(reply, 401, 'Sign in first: plantgate console-url prints a one-time sign-in address.');
+    const session = requireSession(request, sessions);
     return page(reply, 'Overview', await overview(deps.engine), session);
   });
 
   app.get<{ Querystring: AuditFilter }>('/console/audit', async (request, reply) => {
-    const session = sessionOf(request, sessions);
-    if (!session)
-      return errorPage(reply, 401, 'Sign in first: plantgate console-url prints a one-time sign-in address.');
+    const session = requireSession(request, sessions);
     const verify = `<form method="post" action="/console/audit/verify"><input type="hidden" name="csrf" value="${session.csrf}"><button type="submit">Verify the chain</button></form>`;
     return page(reply, 'Audit', verify + auditPage(deps.dataDir, request.query, Date.now()), session);
   });
@@ -237,8 +226,7 @@ function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   });
 
   app.get<{ Querystring: AuditFilter }>('/console/audit/export', async (request, reply) => {
-    const session = sessionOf(request, sessions);
-    if (!session) return errorPage(reply, 401, 'Sign in first.');
+    requireSession(request, sessions);
     const { records } = filtered(deps.dataDir, request.query, Date.now());
     await note(`audit exported from the console: ${records.length} record(s)`);
     return reply

@@ -4,22 +4,13 @@
  * through the typed operations (scriptTags.create/delete), so they are checked and audited as any.
  */
 import type { FastifyInstance } from 'fastify';
-import { LOCAL_ADMIN } from '../access/policy.ts';
-import type { CallContext } from '../api/call-context.ts';
 import { gatewayError } from '../errors.ts';
 import type { QueryEngine } from '../query/engine.ts';
 import { ScriptDriver } from '../script-tags/driver.ts';
 import { findTemplate, type ScriptTemplate, TEMPLATES } from '../script-tags/templates.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import { checkedPost, escapeHtml, page, sessionOf } from './page.ts';
+import { checkedPost, consoleCaller, escapeHtml, page, requireSession } from './page.ts';
 import type { ConsoleSession, ConsoleSessions } from './sessions.ts';
-
-const admin = (): CallContext => ({
-  requestId: 'console',
-  origin: 'local',
-  principal: { subject: LOCAL_ADMIN, groups: [] },
-  app: 'console',
-});
 
 type PropertySchema = {
   type?: string;
@@ -95,17 +86,8 @@ export function registerScriptPages(
   engine: QueryEngine,
   registry: SourceRegistry,
 ): void {
-  const signedIn = (session: ConsoleSession | undefined): ConsoleSession => {
-    if (!session)
-      throw gatewayError(
-        'PG_ERR_UNAUTHENTICATED',
-        'sign in first: plantgate console-url prints a one-time sign-in address',
-      );
-    return session;
-  };
-
   app.get('/console/script-tags', async (request, reply) => {
-    const session = signedIn(sessionOf(request, sessions));
+    const session = requireSession(request, sessions);
     const scriptSources = registry.list().filter((s) => s.config.driver === 'script');
     const sections = await Promise.all(
       scriptSources.map(async (s) => {
@@ -134,7 +116,7 @@ export function registerScriptPages(
   app.get<{ Querystring: { source?: string; template?: string } }>(
     '/console/script-tags/new',
     async (request, reply) => {
-      const session = signedIn(sessionOf(request, sessions));
+      const session = requireSession(request, sessions);
       const template = findTemplate(request.query.template ?? '');
       if (!template || !request.query.source)
         throw gatewayError('PG_ERR_BAD_REQUEST', 'name a script source and a shipped template');
@@ -158,7 +140,7 @@ export function registerScriptPages(
       tag: form[`tag:${i}`]?.trim() ?? '',
     })).filter((x) => x.source && x.tag);
     try {
-      await engine.execute(admin(), 'scriptTags.create', form.source, {
+      await engine.execute(consoleCaller(), 'scriptTags.create', form.source, {
         name: form.name ?? '',
         description: form.description ?? '',
         template: template.name,
@@ -185,7 +167,7 @@ export function registerScriptPages(
 
   app.post<{ Body: Record<string, string> }>('/console/script-tags/delete', async (request, reply) => {
     checkedPost(request, sessions);
-    await engine.execute(admin(), 'scriptTags.delete', request.body.source ?? '', {
+    await engine.execute(consoleCaller(), 'scriptTags.delete', request.body.source ?? '', {
       tag: request.body.tag ?? '',
     });
     return reply.redirect('/console/script-tags', 303);

@@ -17,7 +17,7 @@ import { gatewayError } from '../errors.ts';
 import type { Sealer } from '../secrets/sealer.ts';
 import { findDriver } from '../sources/driver-registry.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import { checkedPost, escapeHtml, page, sessionOf } from './page.ts';
+import { checkedPost, consoleAuditEvent, escapeHtml, page, requireSession } from './page.ts';
 import type { ConsoleSession, ConsoleSessions } from './sessions.ts';
 
 export interface SourcesDeps {
@@ -168,15 +168,7 @@ export function registerSourcePages(
   deps: SourcesDeps,
   dataDir: string,
 ): void {
-  const note = (detail: string) =>
-    deps.audit({
-      kind: 'admin',
-      origin: 'local',
-      principal: 'local:console',
-      app: 'console',
-      outcome: 'ok',
-      detail,
-    });
+  const note = (detail: string, outcome = 'ok') => deps.audit(consoleAuditEvent(detail, outcome));
   const driverOf = (name: string | undefined) => {
     const factory = name ? findDriver(name, deps.drivers) : undefined;
     if (!factory)
@@ -186,22 +178,14 @@ export function registerSourcePages(
       );
     return factory;
   };
-  const signedIn = (session: ConsoleSession | undefined): ConsoleSession => {
-    if (!session)
-      throw gatewayError(
-        'PG_ERR_UNAUTHENTICATED',
-        'sign in first: plantgate console-url prints a one-time sign-in address',
-      );
-    return session;
-  };
 
   app.get('/console/sources', async (request, reply) => {
-    const session = signedIn(sessionOf(request, sessions));
+    const session = requireSession(request, sessions);
     return page(reply, 'Data sources', sourcesList(deps.registry, session), session);
   });
 
   app.get<{ Querystring: { driver?: string } }>('/console/sources/new', async (request, reply) => {
-    const session = signedIn(sessionOf(request, sessions));
+    const session = requireSession(request, sessions);
     const factory = driverOf(request.query.driver);
     return page(reply, `Add a ${factory.name} source`, addForm(factory, session), session);
   });
@@ -253,7 +237,7 @@ export function registerSourcePages(
   };
 
   app.get<{ Params: { id: string } }>('/console/sources/:id/edit', async (request, reply) => {
-    const session = signedIn(sessionOf(request, sessions));
+    const session = requireSession(request, sessions);
     const source = deps.registry.get(request.params.id);
     const factory = driverOf(source.config.driver);
     return page(

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
-import { type AccessPolicy, LOCAL_ADMIN } from '../access/policy.ts';
+import type { AccessPolicy } from '../access/policy.ts';
 import { ROLES } from '../access/rules.ts';
 import type { CallContext } from '../api/call-context.ts';
 import type { AuditEvent } from '../audit/record.ts';
@@ -14,7 +14,7 @@ import { editConfig } from '../config/write.ts';
 import { gatewayError } from '../errors.ts';
 import type { QueryEngine } from '../query/engine.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import { checkedPost, escapeHtml, page, sessionOf } from './page.ts';
+import { checkedPost, consoleCaller, escapeHtml, page, requireSession } from './page.ts';
 import type { ConsoleSession, ConsoleSessions } from './sessions.ts';
 
 export interface TagsAccessDeps {
@@ -26,13 +26,6 @@ export interface TagsAccessDeps {
   adopt(next: GatewayConfig): void;
   audit(event: AuditEvent): Promise<void>;
 }
-
-const admin = (): CallContext => ({
-  requestId: 'console',
-  origin: 'local',
-  principal: { subject: LOCAL_ADMIN, groups: [] },
-  app: 'console',
-});
 
 /** The console's one script: it fills in and refreshes the values of the tags table every second. */
 export const LIVE_VALUES_SCRIPT = `(() => {
@@ -147,15 +140,6 @@ export function registerTagsAccessPages(
   sessions: ConsoleSessions,
   deps: TagsAccessDeps,
 ): void {
-  const signedIn = (session: ConsoleSession | undefined): ConsoleSession => {
-    if (!session)
-      throw gatewayError(
-        'PG_ERR_UNAUTHENTICATED',
-        'sign in first: plantgate console-url prints a one-time sign-in address',
-      );
-    return session;
-  };
-
   app.get('/console/assets/live-values.js', async (_request, reply) =>
     reply
       .headers({
@@ -169,13 +153,16 @@ export function registerTagsAccessPages(
   app.get<{ Querystring: { source?: string; name?: string; trend?: string; range?: string } }>(
     '/console/tags',
     async (request, reply) => {
-      const session = signedIn(sessionOf(request, sessions));
+      const session = requireSession(request, sessions);
       const sources = deps.registry.list().map((s) => s.id);
       const source = request.query.source ?? sources[0];
       const pattern = request.query.name ?? '*';
       const found = source
         ? (
-            (await deps.engine.execute(admin(), 'tags.search', source, { name: pattern, pageSize: 200 })) as {
+            (await deps.engine.execute(consoleCaller(), 'tags.search', source, {
+              name: pattern,
+              pageSize: 200,
+            })) as {
               tags: { name: string; units: string; description: string }[];
             }
           ).tags
@@ -190,23 +177,23 @@ export function registerTagsAccessPages(
   app.get<{ Querystring: { source?: string; tags?: string } }>(
     '/console/data/snapshot',
     async (request, reply) => {
-      signedIn(sessionOf(request, sessions));
+      requireSession(request, sessions);
       const tags = (request.query.tags ?? '').split(',').filter(Boolean).slice(0, 100);
       if (!request.query.source || tags.length === 0) return reply.send({ values: [] });
       return reply
         .header('cache-control', 'no-store')
-        .send(await deps.engine.execute(admin(), 'values.snapshot', request.query.source, { tags }));
+        .send(await deps.engine.execute(consoleCaller(), 'values.snapshot', request.query.source, { tags }));
     },
   );
 
   app.get<{ Querystring: { source?: string; tag?: string; range?: string } }>(
     '/console/data/trend',
     async (request, reply) => {
-      signedIn(sessionOf(request, sessions));
+      requireSession(request, sessions);
       const { source, tag } = request.query;
       if (!source || !tag) return reply.send({ values: [] });
       const start = request.query.range === '1d' ? '*-1d' : '*-1h';
-      const answer = (await deps.engine.execute(admin(), 'values.plot', source, {
+      const answer = (await deps.engine.execute(consoleCaller(), 'values.plot', source, {
         tags: [tag],
         start,
         end: '*',
@@ -219,7 +206,7 @@ export function registerTagsAccessPages(
   );
 
   app.get<{ Querystring: { who?: string } }>('/console/access', async (request, reply) => {
-    const session = signedIn(sessionOf(request, sessions));
+    const session = requireSession(request, sessions);
     const who = request.query.who?.trim() ?? '';
     const can = /^(user|group):\S{1,256}$/.test(who)
       ? whatCan(deps.policy(), deps.registry, who)

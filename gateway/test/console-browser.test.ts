@@ -4,20 +4,15 @@
  * simulator (testing the connection first), watch its live value, change a role rule, and find both
  * changes in the audit page. Screenshots go to var/test-artifacts/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInUrl } from '../console/sessions.ts';
 import { readLocalToken } from '../local-api/token.ts';
+import { ARTIFACTS, chromiumAvailable, launchChromium } from './browser.ts';
 import { type Harness, startHarness } from './harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(import.meta.dirname, '../../var/test-artifacts');
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI)
-  throw new Error(`${CHROMIUM} is required in CI (.ci/run installs chromium)`);
-if (!available) console.warn(`NOTICE: ${CHROMIUM} missing: the console's browser tests are skipped`);
+const available = chromiumAvailable("the console's browser tests");
 
 let h: Harness;
 let browser: Browser;
@@ -26,20 +21,9 @@ let origin: string;
 
 describe.runIf(available)('the local console in a browser', () => {
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     h = await startHarness({ extraConfig: '  - { id: calc, driver: script }\n' });
     origin = `http://127.0.0.1:${h.gateway.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   }, 60_000);
   afterAll(async () => {
