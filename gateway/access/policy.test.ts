@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../drivers/core/testing.ts';
 import type { CallContext } from '../api/call-context.ts';
-import { AccessPolicy, LOCAL_ADMIN, MAX_GROUPS, tagAllowed } from './policy.ts';
+import { AccessPolicy, LOCAL_ADMIN, LOCAL_CONSOLE, MAX_GROUPS, tagAllowed } from './policy.ts';
 import { type AccessRule, ROLES, type Role } from './rules.ts';
 
 const link = (subject: string, groups: string[] = []): CallContext => ({
@@ -26,7 +26,7 @@ function reference(
   role: Role,
   tagName: string,
 ): boolean {
-  if (ctx.origin === 'local' && ctx.principal.subject === LOCAL_ADMIN) return true;
+  if (ctx.origin === 'local' && [LOCAL_ADMIN, LOCAL_CONSOLE].includes(ctx.principal.subject)) return true;
   if (role === 'administrator' && ctx.origin !== 'local') return false;
   if (ctx.principal.groups.length > MAX_GROUPS) return false;
   const who = [ctx.principal.subject, ...ctx.principal.groups.map((g) => `group:${g}`)];
@@ -132,6 +132,8 @@ describe('access policy', () => {
     expect(decide(local('user:alice'), 'boiler', 'administrator')).toBe(true);
     expect(decide(local(LOCAL_ADMIN), 'anything', 'administrator')).toBe(true);
     expect(decide(link(LOCAL_ADMIN), 'boiler')).toBe(false);
+    expect(decide(local(LOCAL_CONSOLE), 'anything', 'administrator')).toBe(true);
+    expect(decide(link(LOCAL_CONSOLE), 'boiler')).toBe(false);
   });
 
   it('given a rule narrowed to tags, when deciding per tag, then only matching names are allowed (case-sensitive)', () => {

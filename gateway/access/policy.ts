@@ -2,7 +2,8 @@
  * The access decision: may this principal do this operation on this source (and this tag)? No rule, no
  * access. Principals are compared exactly — no wildcards, case folding or Unicode normalisation — so a
  * look-alike id never matches. `administrator` is granted only to local callers, whatever the rules say.
- * The loopback API's token holder is the machine's administrator and may do everything locally.
+ * The machine's administrators may do everything locally: the loopback API's token holder and the
+ * signed-in console (each named apart, so the audit log and a script tag's creator say which it was).
  */
 import type { Tag } from '../../drivers/core/index.ts';
 import type { CallContext } from '../api/call-context.ts';
@@ -13,6 +14,8 @@ import type { AccessRule, Role } from './rules.ts';
 /** Tokens with more groups than this are refused outright rather than matched. */
 export const MAX_GROUPS = 1024;
 export const LOCAL_ADMIN = 'local:token';
+export const LOCAL_CONSOLE = 'local:console';
+const LOCAL_ADMINS = new Set([LOCAL_ADMIN, LOCAL_CONSOLE]);
 
 export const ROLE_OF_OPERATION: Record<Exclude<OperationName, 'health'>, Role> = {
   'tags.search': 'read',
@@ -71,7 +74,7 @@ export class AccessPolicy {
   }
 
   private isLocalAdmin(ctx: CallContext): boolean {
-    return ctx.origin === 'local' && ctx.principal.subject === LOCAL_ADMIN;
+    return ctx.origin === 'local' && LOCAL_ADMINS.has(ctx.principal.subject);
   }
 
   /** Which tags of `sourceId` the caller may use in `role`: all, none, or those matching patterns. */

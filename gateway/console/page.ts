@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { LOCAL_ADMIN } from '../access/policy.ts';
+import { LOCAL_CONSOLE } from '../access/policy.ts';
 import type { CallContext } from '../api/call-context.ts';
 import { sameSecret } from '../api/same-secret.ts';
 import type { AuditEvent } from '../audit/record.ts';
@@ -87,11 +87,11 @@ export const errorPage = (reply: FastifyReply, status: number, message: string, 
     status,
   );
 
-/** The caller of the typed operations the console runs: the machine's local administrator. */
+/** The caller of the typed operations the console runs: the machine's local administrator, as the console. */
 export const consoleCaller = (): CallContext => ({
   requestId: randomUUID(),
   origin: 'local',
-  principal: { subject: LOCAL_ADMIN, groups: [] },
+  principal: { subject: LOCAL_CONSOLE, groups: [] },
   app: 'console',
 });
 
@@ -99,7 +99,7 @@ export const consoleCaller = (): CallContext => ({
 export const consoleAuditEvent = (detail: string, outcome = 'ok'): AuditEvent => ({
   kind: 'admin',
   origin: 'local',
-  principal: 'local:console',
+  principal: LOCAL_CONSOLE,
   app: 'console',
   outcome,
   detail,

@@ -14,7 +14,7 @@ import { editConfig } from '../config/write.ts';
 import { gatewayError } from '../errors.ts';
 import type { QueryEngine } from '../query/engine.ts';
 import type { SourceRegistry } from '../sources/registry.ts';
-import { checkedPost, consoleCaller, escapeHtml, page, requireSession } from './page.ts';
+import { checkedPost, consoleAuditEvent, consoleCaller, escapeHtml, page, requireSession } from './page.ts';
 import type { ConsoleSession, ConsoleSessions } from './sessions.ts';
 
 export interface TagsAccessDeps {
@@ -56,7 +56,7 @@ export const LIVE_VALUES_SCRIPT = `(() => {
     const q = new URLSearchParams({ source, tag: canvas.dataset.trend, range: canvas.dataset.range });
     const answer = await fetch('/console/data/trend?' + q, { credentials: 'same-origin' });
     if (!answer.ok) return;
-    const { values } = await answer.json();
+    const { start: t0, end: t1, values } = await answer.json();
     const points = values.filter((v) => typeof v.value === 'number').map((v) => [Date.parse(v.time), v.value]);
     const g = canvas.getContext('2d');
     const w = canvas.width, h = canvas.height, pad = 40;
@@ -64,19 +64,23 @@ export const LIVE_VALUES_SCRIPT = `(() => {
     g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
     g.strokeStyle = '#aab'; g.strokeRect(pad, 10, w - pad - 10, h - pad - 10);
     canvas.setAttribute('aria-label', canvas.dataset.trend + ': ' + points.length + ' points');
-    if (points.length < 2) return;
-    const t0 = points[0][0], t1 = points[points.length - 1][0];
+    const label = (t) => new Date(t).toISOString().slice(t1 - t0 > 7200000 ? 5 : 11, 16).replace('T', ' ');
+    g.fillStyle = '#333'; g.font = '12px system-ui';
+    [0, 0.25, 0.5, 0.75, 1].forEach((f) => {
+      const t = t0 + f * (t1 - t0);
+      g.fillText(label(t), pad + f * (w - pad - 10) - (f === 1 ? 70 : f ? 35 : 0), h - pad + 16);
+    });
+    g.fillText('UTC', 2, h - pad + 16);
+    if (points.length === 0) { g.fillText('no history in this window', w / 2 - 70, h / 2); return; }
     let lo = Math.min(...points.map((p) => p[1])), hi = Math.max(...points.map((p) => p[1]));
     if (hi === lo) { hi += 1; lo -= 1; }
     const x = (t) => pad + ((t - t0) / Math.max(1, t1 - t0)) * (w - pad - 10);
     const y = (v) => h - pad - ((v - lo) / (hi - lo)) * (h - pad - 20);
-    g.fillStyle = '#333'; g.font = '12px system-ui';
     g.fillText(hi.toPrecision(4), 2, 20); g.fillText(lo.toPrecision(4), 2, h - pad);
-    g.fillText(new Date(t0).toISOString().slice(11, 19), pad, h - pad + 16);
-    g.fillText(new Date(t1).toISOString().slice(11, 19), w - 70, h - pad + 16);
     g.strokeStyle = '#1f5fa8'; g.lineWidth = 1.5; g.beginPath();
     points.forEach(([t, v], i) => (i ? g.lineTo(x(t), y(v)) : g.moveTo(x(t), y(v))));
     g.stroke();
+    if (points.length === 1) { g.fillStyle = '#1f5fa8'; g.fillRect(x(points[0][0]) - 2, y(points[0][1]) - 2, 4, 4); }
   };
   draw();
   setInterval(draw, 10000);
@@ -192,16 +196,20 @@ export function registerTagsAccessPages(
       requireSession(request, sessions);
       const { source, tag } = request.query;
       if (!source || !tag) return reply.send({ values: [] });
-      const start = request.query.range === '1d' ? '*-1d' : '*-1h';
+      // The chart spans the whole window, so an hour with little history still reads as an hour.
+      const end = Date.now();
+      const start = end - (request.query.range === '1d' ? 86_400_000 : 3_600_000);
       const answer = (await deps.engine.execute(consoleCaller(), 'values.plot', source, {
         tags: [tag],
-        start,
-        end: '*',
+        start: new Date(start).toISOString(),
+        end: new Date(end).toISOString(),
         intervals: 500,
       })) as {
         tags: { values: unknown[] }[];
       };
-      return reply.header('cache-control', 'no-store').send({ values: answer.tags[0]?.values ?? [] });
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ start, end, values: answer.tags[0]?.values ?? [] });
     },
   );
 
@@ -227,18 +235,14 @@ export function registerTagsAccessPages(
         doc.setIn(['access', 'rules'], doc.createNode(rules)),
       );
       deps.adopt(next);
-      await deps.audit({
-        kind: 'admin',
-        origin: 'local',
-        principal: 'local:console',
-        app: 'console',
-        outcome: 'ok',
-        detail:
+      await deps.audit(
+        consoleAuditEvent(
           `role rules changed from the console: ${JSON.stringify(before)} → ${JSON.stringify(next.access.rules)}`.slice(
             0,
             4000,
           ),
-      });
+        ),
+      );
       return page(
         reply,
         'Access rules',

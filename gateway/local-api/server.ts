@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../../drivers/core/index.ts';
+import { LOCAL_ADMIN } from '../access/policy.ts';
 import type { CallContext } from '../api/call-context.ts';
 import { OPERATION_PATHS } from '../api/operation-paths.ts';
 import type { OperationName } from '../api/operations.ts';
@@ -31,7 +32,7 @@ export interface LocalApiOptions {
 }
 
 function localContext(): CallContext {
-  return { requestId: randomUUID(), origin: 'local', principal: { subject: 'local:token', groups: [] } };
+  return { requestId: randomUUID(), origin: 'local', principal: { subject: LOCAL_ADMIN, groups: [] } };
 }
 
 /** Aborts the operation when the client goes away. */

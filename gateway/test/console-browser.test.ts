@@ -98,6 +98,8 @@ describe.runIf(available)('the local console in a browser', () => {
         return page.locator('tr', { hasText: 'B2.SteamTempF' }).textContent();
       })
       .toMatch(/\d+(\.\d+)? degF \(good\)/);
+    // Made from the console, it names the console as its maker (not the loopback API's token).
+    expect(await page.locator('tr', { hasText: 'B2.SteamTempF' }).textContent()).toContain('local:console');
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-script-tags.png'), fullPage: true });
   });
 

@@ -111,6 +111,28 @@ describe('the local console', () => {
     expect(overview.text).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)[a-z]/i);
   });
 
+  it('given a tag, when its trend data is asked for the last hour or day, then it spans that whole window', async () => {
+    const { cookie } = await signIn();
+    for (const [range, ms] of [
+      ['1h', 3_600_000],
+      ['1d', 86_400_000],
+    ] as const) {
+      const answer = await send(
+        `/console/data/trend?source=boiler&tag=Boiler1.SteamPressure&range=${range}`,
+        {
+          headers: { cookie },
+        },
+      );
+      expect(answer.status).toBe(200);
+      const trend = JSON.parse(answer.text) as { start: number; end: number; values: { time: string }[] };
+      expect(trend.end - trend.start).toBe(ms);
+      expect(Math.abs(trend.end - Date.now())).toBeLessThan(5_000);
+      for (const v of trend.values) expect(Date.parse(v.time)).toBeGreaterThanOrEqual(trend.start);
+    }
+    const anonymous = await send('/console/data/trend?source=boiler&tag=Boiler1.SteamPressure');
+    expect(anonymous.status).toBe(401);
+  });
+
   it('given a change, when it lacks the CSRF token or comes from another site, then it is refused', async () => {
     const { cookie, csrf } = await signIn();
     const post = (headers: Record<string, string>, body: string) =>
