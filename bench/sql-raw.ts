@@ -1,14 +1,16 @@
 /**
  * One million raw values from PostgreSQL through the SQL driver, beside a direct `pg` query returning
  * the same rows. Each run is a process of its own, so its RSS growth is its own: the driver streams
- * (a cursor, batches of rows turned into values and let go), the direct query holds every row.
+ * (a cursor, batches of rows turned into values and let go), the direct query holds every row, and
+ * a direct `pg-cursor` read in the driver's batch size is the floor of any streamed read.
  *
- *   node bench/sql-raw.ts            → runs both, three times each, alternating
- *   node bench/sql-raw.ts driver|pg  → one run, prints its figures as JSON
+ *   node bench/sql-raw.ts                                  → runs each, three times, alternating
+ *   node bench/sql-raw.ts driver|pg|pg-arrays|pg-cursor    → one run, prints its figures as JSON
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { Tag } from '../drivers/core/index.ts';
 import { RecordingHost } from '../drivers/core/testing.ts';
 import { createSqlDriver, type NarrowSqlDriver } from '../drivers/sql/driver.ts';
@@ -124,6 +126,35 @@ async function runDirect(mode: 'pg' | 'pg-arrays'): Promise<RunFigures> {
   return { mode, rows: result.rows.length, ms, rssGrowthMB: after.peakMB - before.rssMB };
 }
 
+/** The same rows through `pg-cursor` straight, in batches of the driver's size, as arrays. */
+async function runDirectCursor(): Promise<RunFigures> {
+  const client = new pg.Client({ ...connection, options: '-c TimeZone=UTC' });
+  await client.connect();
+  const before = memory();
+  const started = performance.now();
+  const cursor = client.query(
+    new Cursor(
+      `SELECT ts, value, text_value, quality FROM ${TABLE} WHERE tag = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts LIMIT $4`,
+      ['Bench.Flow', START, END, ROWS + 1],
+      { rowMode: 'array' } as Cursor.CursorQueryConfig,
+    ),
+  );
+  let rows = 0;
+  let sum = 0;
+  for (;;) {
+    const batch = (await cursor.read(10_000)) as unknown[][];
+    if (batch.length === 0) break;
+    rows += batch.length;
+    for (const row of batch) sum += row[1] as number;
+  }
+  await cursor.close();
+  const ms = performance.now() - started;
+  const after = memory();
+  await client.end();
+  if (!Number.isFinite(sum)) throw new Error('values were not numbers');
+  return { mode: 'pg-cursor', rows, ms, rssGrowthMB: after.peakMB - before.rssMB };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 
@@ -131,7 +162,7 @@ export async function runSqlBenchmark() {
   await seed();
   const runs: RunFigures[] = [];
   for (let i = 0; i < 3; i++) {
-    for (const mode of ['pg', 'pg-arrays', 'driver']) {
+    for (const mode of ['pg', 'pg-arrays', 'pg-cursor', 'driver']) {
       const out = execFileSync(process.execPath, [import.meta.filename, mode], {
         encoding: 'utf8',
         env: { ...process.env, [URL_ENV]: url.href },
@@ -143,6 +174,7 @@ export async function runSqlBenchmark() {
   const driverMs = median(of('driver').map((r) => r.ms));
   const pgMs = median(of('pg').map((r) => r.ms));
   const arraysMs = median(of('pg-arrays').map((r) => r.ms));
+  const cursorMs = median(of('pg-cursor').map((r) => r.ms));
   for (const r of runs)
     if (r.rows !== ROWS) throw new Error(`expected ${ROWS} rows, ${r.mode} read ${r.rows}`);
   return {
@@ -150,11 +182,14 @@ export async function runSqlBenchmark() {
     driverMs: round(driverMs),
     directPgMs: round(pgMs),
     directPgArraysMs: round(arraysMs),
+    directPgCursorMs: round(cursorMs),
     ratio: round(driverMs / pgMs, 2),
     ratioToArrays: round(driverMs / arraysMs, 2),
+    ratioToCursor: round(driverMs / cursorMs, 2),
     driverRssGrowthMB: round(Math.max(...of('driver').map((r) => r.rssGrowthMB))),
     directPgRssGrowthMB: round(Math.max(...of('pg').map((r) => r.rssGrowthMB))),
     directPgArraysRssGrowthMB: round(Math.max(...of('pg-arrays').map((r) => r.rssGrowthMB))),
+    directPgCursorRssGrowthMB: round(Math.max(...of('pg-cursor').map((r) => r.rssGrowthMB))),
     runs: runs.map((r) => ({ ...r, ms: round(r.ms), rssGrowthMB: round(r.rssGrowthMB) })),
   };
 }
@@ -163,5 +198,6 @@ if (import.meta.main) {
   const mode = process.argv[2];
   if (mode === 'driver') console.log(JSON.stringify(await runDriver()));
   else if (mode === 'pg' || mode === 'pg-arrays') console.log(JSON.stringify(await runDirect(mode)));
+  else if (mode === 'pg-cursor') console.log(JSON.stringify(await runDirectCursor()));
   else console.log(await runSqlBenchmark());
 }
