@@ -124,7 +124,7 @@ export class LinkSession {
     return new LinkSession(rx, tx);
   }
 
-  seal(plaintext: Buffer, associatedData: Buffer): Buffer {
+  seal(plaintext: Buffer | readonly Buffer[], associatedData: Buffer): Buffer {
     return aeadSeal(this.sendKey, plaintext, associatedData);
   }
 

@@ -100,7 +100,7 @@ const CONNECT_PREFIX = 'plantgate-link/1 connect|';
 export function sealRequest(envelope: RequestEnvelope, bridge: LinkKeyPair, session: LinkSession): Buffer {
   const body = Buffer.from(JSON.stringify(envelope));
   const signature = signDetached(Buffer.concat([SIGNED_PREFIX, body]), bridge.signSecret);
-  return session.seal(Buffer.concat([signature, body]), REQUEST_AD(envelope.gatewayId));
+  return session.seal([signature, body], REQUEST_AD(envelope.gatewayId));
 }
 
 export class EnvelopeRejected extends PlantgateError<'PG_ERR_ENVELOPE_REJECTED'> {
@@ -202,7 +202,7 @@ export function sealFrame(
   const head = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
-  return session.seal(Buffer.concat(body ? [length, head, body] : [length, head]), REPLY_AD(gatewayId));
+  return session.seal(body ? [length, head, body] : [length, head], REPLY_AD(gatewayId));
 }
 
 /** Bridge: opens one reply frame; undefined when it was not sealed by that gateway. */
