@@ -1,7 +1,8 @@
 /**
  * Builds the single binary (`npm run build:binary`): an esbuild bundle of the CLI, made into a Node
  * single-executable application and injected with postject into the Node 24 binary of the target, taken
- * from the registry package of the same version as the dev runtime. Native addons travel as SEA assets.
+ * from the registry package of the same version as the dev runtime. Native addons and the bundles of
+ * modules loaded only when used (installer/bundle.ts) travel as SEA assets.
  *
  *   node installer/build-binary.ts [--target linux-x64]   →   dist/plantgate-linux-x64
  */
@@ -9,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundleAll } from './bundle.ts';
 import { NATIVE_ASSETS } from './sea-native-addon.ts';
 import { PACKAGE_FILES } from './sea-package-files.ts';
 
@@ -88,81 +89,14 @@ export async function buildBinary(targetName: string): Promise<string> {
     );
   }
   mkdirSync(dist, { recursive: true });
-  const bundle = path.join(dist, 'plantgate.cjs');
-  const addonShim = path.join(root, 'installer', 'sea-native-addon.ts');
-  const filesShim = path.join(root, 'installer', 'sea-package-files.ts');
-  await build({
-    entryPoints: [path.join(root, 'installer', 'sea-entry.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    outfile: bundle,
-    legalComments: 'none',
-    // V8 keeps the main script's source in the heap for as long as the process lives, as two bytes a
-    // character if a single character is outside Latin-1: ASCII only (non-ASCII escaped) and no
-    // whitespace keep it at its smallest. Names stay, so stack traces still read.
-    charset: 'ascii',
-    minifyWhitespace: true,
-    logLevel: 'warning',
-    // import.meta.url is only read on the development path (not in the binary); silence the CJS warning.
-    logOverride: { 'empty-import-meta': 'silent' },
-    plugins: [
-      {
-        name: 'sea-native-addons',
-        setup(b) {
-          const shim = JSON.stringify(addonShim);
-          // serialport asks node-gyp-build for its addon; sodium-native's binding.js asks require-addon.
-          b.onResolve({ filter: /^node-gyp-build$/ }, () => ({
-            path: 'node-gyp-build',
-            namespace: 'sea-addon',
-          }));
-          b.onLoad({ filter: /.*/, namespace: 'sea-addon' }, () => ({
-            contents: `module.exports = () => require(${shim}).loadSerialport();`,
-            resolveDir: root,
-            loader: 'js',
-          }));
-          // Modules that read their package's files beside them learn where those files were unpacked.
-          b.onLoad(
-            { filter: /node_modules[\\/]node-opcua-(server|nodesets)[\\/]dist[\\/].*\.js$/ },
-            (args) => {
-              const name = /node_modules[\\/](node-opcua-(?:server|nodesets))[\\/]/.exec(args.path)![1]!;
-              const source = readFileSync(args.path, 'utf8');
-              if (!source.includes('import.meta.dirname')) return undefined;
-              return {
-                contents: source.replaceAll(
-                  'import.meta.dirname',
-                  `require(${JSON.stringify(filesShim)}).packageDistFolder(${JSON.stringify(name)})`,
-                ),
-                resolveDir: path.dirname(args.path),
-                loader: 'js',
-              };
-            },
-          );
-          b.onLoad({ filter: /sodium-native[\\/]binding\.js$/ }, () => ({
-            contents: `module.exports = require(${shim}).loadAddon('sodium');`,
-            resolveDir: root,
-            loader: 'js',
-          }));
-        },
-      },
-    ],
-  });
-
-  // esbuild leaves a character of a regular expression literal as it is; one is enough to make V8 store
-  // the whole script as two-byte. \uXXXX means the same in strings, templates, regexes and names.
-  const source = readFileSync(bundle, 'utf8');
-  writeFileSync(
-    bundle,
-    source.replace(/[^ -~\t\n\r]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
-  );
+  const bundles = await bundleAll(dist);
   const serialport = path.join(packageDir('@serialport/bindings-cpp'), target.serialportPrebuild);
   const blob = path.join(dist, `sea-${targetName}.blob`);
   const seaConfig = path.join(dist, `sea-${targetName}.json`);
   writeFileSync(
     seaConfig,
     JSON.stringify({
-      main: bundle,
+      main: bundles.main,
       output: blob,
       disableExperimentalSEAWarning: true,
       // No code cache: V8 refuses one made under other flags than execArgv's (and says so on every
@@ -179,6 +113,7 @@ export async function buildBinary(targetName: string): Promise<string> {
         'config/demo/bridge.yaml': path.join(root, 'config', 'demo', 'bridge.yaml'),
         [NATIVE_ASSETS.serialport]: serialport,
         [NATIVE_ASSETS.sodium]: path.join(packageDir('sodium-native'), target.sodiumPrebuild),
+        ...bundles.assets,
         ...Object.fromEntries(
           Object.entries(PACKAGE_FILES).flatMap(([name, files]) =>
             files.map((file) => [`packages/${name}/${file}`, path.join(packageDir(name), file)]),

@@ -8,13 +8,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sea from 'node:sea';
+import { processWideMap } from './process-wide.ts';
 
 export const NATIVE_ASSETS = {
   serialport: 'native/serialport.node',
   sodium: 'native/sodium.node',
 } as const;
 
+/** Addons by name, shared by every bundle of the process, so each library is opened once. */
+const loaded = processWideMap<unknown>('plantgate.sea.addons');
+
 export function loadAddon(name: keyof typeof NATIVE_ASSETS): unknown {
+  if (loaded.has(name)) return loaded.get(name);
   let dir: string | undefined;
   try {
     dir = mkdtempSync(path.join(os.tmpdir(), 'plantgate-native-'));
@@ -22,6 +27,7 @@ export function loadAddon(name: keyof typeof NATIVE_ASSETS): unknown {
     writeFileSync(file, new Uint8Array(sea.getRawAsset(NATIVE_ASSETS[name])), { mode: 0o500 });
     const module = { exports: {} as unknown };
     process.dlopen(module, file);
+    loaded.set(name, module.exports);
     return module.exports;
   } finally {
     // Linux keeps a loaded library mapped after its file is gone; Windows refuses, and the folder stays.

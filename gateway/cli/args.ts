@@ -1,5 +1,11 @@
 /** Small helpers shared by the commands. */
-export class UsageError extends Error {}
+/** A command called the wrong way. Told apart by its name: in the binary each command is a bundle of its own. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const isUsageError = (error: unknown): error is UsageError =>
+  error instanceof Error && error.name === 'UsageError';
 
 export function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

@@ -1,8 +1,10 @@
-/** The `plantgate` command. Each command's code is loaded when it runs, so a gateway never loads the bridge. */
+/**
+ * The `plantgate` command. Each command's code is loaded when it runs, so a gateway never loads the
+ * bridge; in the binary each command is a bundle of its own, so errors are told apart by name and code.
+ */
 import { isPlantgateError } from '../../drivers/core/index.ts';
-import { ConfigError } from '../config/load.ts';
 import { VERSION } from '../version.ts';
-import { print, UsageError } from './args.ts';
+import { isUsageError, print, UsageError } from './args.ts';
 
 const HELP = `plantgate ${VERSION} — an edge gateway for plant data
 
@@ -75,11 +77,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (isUsageError(error)) {
       process.stderr.write(`usage: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof ConfigError) {
+    if (isPlantgateError(error) && error.code === 'PG_ERR_CONFIG_INVALID') {
       process.stderr.write(`${error.message}\n`);
       return 1;
     }
