@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { DriverFactory } from '../../drivers/core/index.ts';
 import {
   ConfigError,
+  compactStrings,
   configError,
   deepFreeze,
   parseYamlMapping,
@@ -70,7 +71,7 @@ export async function parseGatewayConfig(
       : {}),
     file: path.resolve(file),
   };
-  return deepFreeze(resolved);
+  return deepFreeze(compactStrings(resolved));
 }
 
 /** Settings that name files (a driver's `fileFields`) are relative to the config file. */
