@@ -12,7 +12,7 @@ import { LocalApiClient } from '../gateway/index.ts';
 import { freePort } from '../gateway/local-api/free-port.ts';
 import { readLocalToken } from '../gateway/local-api/token.ts';
 import { buildBinary } from '../installer/build-binary.ts';
-import { measureProcess } from './process-stats.ts';
+import { dropFromPageCache, measureProcess } from './process-stats.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,6 +65,7 @@ export async function runPollBenchmark(options: { tags?: number; seconds?: numbe
   const seconds = options.seconds ?? 60;
   const binary = await buildBinary('linux-x64');
   const { sim, dir, configFile, port } = await bulkModbusGateway(tags);
+  dropFromPageCache(binary);
   const gateway = await spawnReady(binary, ['gateway', '--config', configFile], /"gateway started"/);
   const pid = gateway.child.pid!;
   try {

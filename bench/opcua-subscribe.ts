@@ -13,7 +13,7 @@ import { freePort } from '../gateway/local-api/free-port.ts';
 import { readLocalToken } from '../gateway/local-api/token.ts';
 import { buildBinary } from '../installer/build-binary.ts';
 import { spawnReady } from './modbus-poll.ts';
-import { measureProcess } from './process-stats.ts';
+import { dropFromPageCache, measureProcess } from './process-stats.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -74,6 +74,7 @@ sources:
     browse: { root: "ns=1;s=Bench", depth: 1, maxTags: ${items} }
 `,
   );
+  dropFromPageCache(binary);
   const gateway = await spawnReady(binary, ['gateway', '--config', configFile], /"gateway started"/);
   const pid = gateway.child.pid!;
   try {

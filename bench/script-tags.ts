@@ -3,7 +3,7 @@ import { LocalApiClient } from '../gateway/index.ts';
 import { readLocalToken } from '../gateway/local-api/token.ts';
 import { buildBinary } from '../installer/build-binary.ts';
 import { bulkModbusGateway, spawnReady } from './modbus-poll.ts';
-import { measureProcess } from './process-stats.ts';
+import { dropFromPageCache, measureProcess } from './process-stats.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,6 +31,7 @@ function scriptTag(i: number, inputs: number) {
 
 async function runOnce(binary: string, tags: number, scriptTags: number, seconds: number) {
   const { sim, dir, configFile, port } = await bulkModbusGateway(tags, '  - { id: calc, driver: script }\n');
+  dropFromPageCache(binary);
   const gateway = await spawnReady(binary, ['gateway', '--config', configFile], /"gateway started"/);
   try {
     const client = new LocalApiClient(port, readLocalToken(path.join(dir, 'data')));
