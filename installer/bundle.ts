@@ -82,15 +82,22 @@ function seaPlugin(entry: string): Plugin {
   };
 }
 
-/** One bundle of `entry` (relative to the repository) into `outfile`. */
-async function bundleOne(entry: string, outfile: string): Promise<void> {
-  await build({
+/**
+ * One bundle of `entry` (relative to the repository), as ASCII bytes. A lazy module that another module
+ * of the bundle imports statically would be in it twice (once inside, once as its own asset, loaded by
+ * its dynamic import): the build refuses that.
+ */
+async function bundleOne(entry: string): Promise<Buffer> {
+  const result = await build({
+    absWorkingDir: root,
     entryPoints: [path.join(root, entry)],
     bundle: true,
     platform: 'node',
     target: 'node24',
     format: 'cjs',
-    outfile,
+    write: false,
+    metafile: true,
+    outfile: path.join(root, 'dist', 'bundle.cjs'),
     legalComments: 'none',
     // V8 keeps a script's source in the heap for as long as the process lives, as two bytes a character
     // if a single character is outside Latin-1: ASCII only (non-ASCII escaped) and no whitespace keep it
@@ -102,12 +109,19 @@ async function bundleOne(entry: string, outfile: string): Promise<void> {
     logOverride: { 'empty-import-meta': 'silent' },
     plugins: [seaPlugin(entry)],
   });
+  const inlined = Object.keys(result.metafile.inputs).filter(
+    (input) => input !== entry && input in LAZY_MODULES,
+  );
+  if (inlined.length)
+    throw new Error(
+      `${entry} imports ${inlined.join(', ')} statically; lazy modules must be imported with import()`,
+    );
   // esbuild leaves a character of a regular expression literal as it is; one is enough to make V8 store
   // the whole script as two-byte. \uXXXX means the same in strings, templates, regexes and names.
-  const source = readFileSync(outfile, 'utf8');
-  writeFileSync(
-    outfile,
+  const source = result.outputFiles[0]!.text;
+  return Buffer.from(
     source.replace(/[^ -~\t\n\r]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    'latin1',
   );
 }
 
@@ -120,14 +134,12 @@ async function bundleOne(entry: string, outfile: string): Promise<void> {
 export async function bundleAll(dir: string): Promise<{ main: string; assets: Record<string, string> }> {
   mkdirSync(path.join(dir, 'lazy'), { recursive: true });
   const main = path.join(dir, 'plantgate.cjs');
-  await bundleOne('installer/sea-entry.ts', main);
+  writeFileSync(main, await bundleOne('installer/sea-entry.ts'));
   const index: Record<string, [number, number]> = {};
   const parts: Buffer[] = [];
   let offset = 0;
   for (const [entry, name] of Object.entries(LAZY_MODULES)) {
-    const file = path.join(dir, 'lazy', `${name}.cjs`);
-    await bundleOne(entry, file);
-    const code = readFileSync(file);
+    const code = await bundleOne(entry);
     index[name] = [offset, code.length];
     parts.push(code);
     offset += code.length;

@@ -1,8 +1,8 @@
 /**
  * No ad hoc code anywhere: plantgate's own source never evaluates text as code (no eval, no Function
  * constructor, no vm) but in the one loader listed here, and in the binary's bundle only the libraries
- * listed here do, each for a reason that never involves text a user sent. A new library that compiles code fails this test until someone
- * has looked at it and listed it.
+ * listed here do, each for a reason that never involves text a user sent. A new library that compiles
+ * code fails this test until someone has looked at it and listed it.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
